@@ -1,0 +1,107 @@
+"""Judge and record one proposed state, or the creation of a run with its first state."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import Connection
+
+from baton.core.models import RunKind, RunModel
+from baton.core.orchestration import OrchestrationContext, OrchestrationResult, default_policy
+from baton.core.orchestration.policies import Policy
+from baton.core.states import State, utcnow
+from baton.exceptions import ObjectNotFound
+from baton.orchestrator.store import SqlOrchestrationStore
+from baton.storage.batch import Op, WriteBatch
+from baton.storage.queries import runs
+from baton.storage.queries.rows import progress_row, run_row, state_row
+
+
+def judge(
+    run: RunModel,
+    kind: RunKind,
+    proposed: State,
+    *,
+    store: SqlOrchestrationStore | None,
+    force: bool = False,
+    policy: Policy | None = None,
+) -> OrchestrationContext:
+    """Apply the policy to ``proposed`` for ``run``; ``run`` is updated in place."""
+    ctx = OrchestrationContext(
+        run=run,
+        kind=kind,
+        initial_state=run.state,
+        proposed_state=proposed,
+        now=utcnow(),
+        store=store,
+    )
+    _link(proposed, run, kind)
+    (policy or default_policy(kind)).judge(ctx, force=force)
+    if ctx.validated_state is not None:
+        _link(ctx.validated_state, run, kind)
+    return ctx
+
+
+def _link(state: State, run: RunModel, kind: RunKind) -> None:
+    """States name the run they belong to."""
+    if kind is RunKind.FLOW_RUN:
+        state.state_details.flow_run_id = run.id
+    else:
+        state.state_details.task_run_id = run.id
+
+
+def outcome_ops(ctx: OrchestrationContext, *, created: bool) -> list[Op]:
+    """The row writes that record what the rules decided."""
+    tables = runs.TABLES[ctx.kind]
+    ops: list[Op] = []
+    if created:
+        ops.append(("run", ctx.kind, run_row(ctx.kind, ctx.run)))
+    if ctx.validated_state is not None:
+        ops.append(("state", ctx.kind, state_row(ctx.validated_state, tables.state_fk, ctx.run.id)))
+        if not created:  # a new run's row already carries its progress
+            ops.append(("progress", ctx.kind, progress_row(ctx.run)))
+    ops.extend(("decision", record) for record in ctx.records)
+    return ops
+
+
+def write_outcome(conn: Connection, ctx: OrchestrationContext, *, created: bool) -> None:
+    """Write what the rules decided: the new state, the run's progress, the decisions."""
+    batch = WriteBatch()
+    for op in outcome_ops(ctx, created=created):
+        batch.add(op)
+    batch.write(conn)
+
+
+def set_run_state(
+    conn: Connection,
+    kind: RunKind,
+    run_id: uuid.UUID,
+    proposed: State,
+    *,
+    force: bool = False,
+    policy: Policy | None = None,
+) -> tuple[OrchestrationResult, RunModel]:
+    """Propose ``proposed`` for a stored run, within the caller's write transaction."""
+    run = runs.read_run(conn, kind, run_id, for_update=True)
+    if run is None:
+        raise ObjectNotFound(kind.value.replace("_", " "), run_id)
+    ctx = judge(run, kind, proposed, store=SqlOrchestrationStore(conn), force=force, policy=policy)
+    write_outcome(conn, ctx, created=False)
+    return ctx.result(), run
+
+
+def create_run(
+    conn: Connection,
+    kind: RunKind,
+    run: RunModel,
+    initial: State | None,
+    *,
+    policy: Policy | None = None,
+) -> RunModel:
+    """Insert a new run; its first state, if any, goes through the rules like any other."""
+    if initial is None:
+        runs.insert_runs(conn, kind, [run_row(kind, run)])
+        return run
+    ctx = judge(run, kind, initial, store=SqlOrchestrationStore(conn), policy=policy)
+    write_outcome(conn, ctx, created=True)
+    return run

@@ -1,0 +1,1 @@
+"""Data access as plain functions, ``verb_noun(conn, ...)``, one module per resource."""

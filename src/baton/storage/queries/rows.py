@@ -1,0 +1,107 @@
+"""Conversions between domain objects and table rows (plain dicts), kept cheap.
+
+These run on the hot path of every task, so they build dicts by hand rather
+than through generic serialisation.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import Row
+
+from baton.core.models import FlowRun, RunKind, RunModel, TaskRun
+from baton.core.states import State, StateDetails, StateType
+from baton.results.persistence import ResultRef
+
+PROGRESS_FIELDS = (
+    "state_id",
+    "state_type",
+    "state_name",
+    "run_count",
+    "expected_start_time",
+    "start_time",
+    "end_time",
+    "total_run_time",
+    "updated",
+)
+
+
+def state_row(state: State, fk: str, run_id: uuid.UUID) -> dict[str, Any]:
+    """A state row; ``fk`` names the run column (``flow_run_id`` or ``task_run_id``)."""
+    return {
+        "id": state.id,
+        fk: run_id,
+        "type": state.type.value,
+        "name": state.name,
+        "timestamp": state.timestamp,
+        "message": state.message,
+        "result_ref": state.result_ref.model_dump() if state.result_ref else None,
+        "state_details": state.state_details.model_dump(mode="json", exclude_defaults=True),
+    }
+
+
+def state_from_row(row: Row[Any] | dict[str, Any], prefix: str = "") -> State:
+    get = row._mapping.get if isinstance(row, Row) else row.get
+    ref = get(f"{prefix}result_ref")
+    return State(
+        id=get(f"{prefix}id"),
+        type=StateType(get(f"{prefix}type")),
+        name=get(f"{prefix}name"),
+        timestamp=get(f"{prefix}timestamp"),
+        message=get(f"{prefix}message"),
+        result_ref=ResultRef.model_validate(ref) if ref else None,
+        state_details=StateDetails.model_validate(get(f"{prefix}state_details") or {}),
+    )
+
+
+def progress_row(run: RunModel) -> dict[str, Any]:
+    """The columns that change when a run enters a new state."""
+    return {
+        "id": run.id,
+        "state_id": run.state.id if run.state else None,
+        "state_type": run.state_type.value if run.state_type else None,
+        "state_name": run.state_name,
+        "run_count": run.run_count,
+        "expected_start_time": run.expected_start_time,
+        "start_time": run.start_time,
+        "end_time": run.end_time,
+        "total_run_time": run.total_run_time,
+        "updated": run.updated,
+    }
+
+
+def run_row(kind: RunKind, run: RunModel) -> dict[str, Any]:
+    row = progress_row(run)
+    row.update(
+        created=run.created,
+        name=run.name,
+        tags=list(run.tags),
+        empirical_policy=run.empirical_policy.model_dump(),
+    )
+    if kind is RunKind.FLOW_RUN:
+        assert isinstance(run, FlowRun)
+        row.update(
+            flow_id=run.flow_id,
+            parameters=run.parameters,
+            parent_task_run_id=run.parent_task_run_id,
+            deployment_id=run.deployment_id,
+            flow_version=run.flow_version,
+        )
+    else:
+        assert isinstance(run, TaskRun)
+        row.update(
+            flow_run_id=run.flow_run_id,
+            task_key=run.task_key,
+            dynamic_key=run.dynamic_key,
+            cache_key=run.cache_key,
+            cache_expiration=run.cache_expiration,
+            task_version=run.task_version,
+            task_inputs={
+                name: [i.model_dump(mode="json", exclude_none=True) for i in inputs]
+                for name, inputs in run.task_inputs.items()
+            },
+            flow_run_run_count=run.flow_run_run_count,
+        )
+    return row

@@ -1,0 +1,153 @@
+"""Flow runs and task runs: one set of queries for both kinds of run."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Select, Table, bindparam, delete, func, insert, select, update
+
+from baton.core.models import FlowRun, RunKind, RunModel, TaskRun
+from baton.core.states import State, StateType
+from baton.storage import models as m
+from baton.storage.queries.rows import PROGRESS_FIELDS, state_from_row
+
+
+@dataclass(frozen=True)
+class RunTables:
+    run: Table
+    state: Table
+    state_fk: str
+    model: type[FlowRun] | type[TaskRun]
+
+
+TABLES = {
+    RunKind.FLOW_RUN: RunTables(
+        m.FlowRun.__table__,  # type: ignore[arg-type]
+        m.FlowRunState.__table__,  # type: ignore[arg-type]
+        "flow_run_id",
+        FlowRun,
+    ),
+    RunKind.TASK_RUN: RunTables(
+        m.TaskRun.__table__,  # type: ignore[arg-type]
+        m.TaskRunState.__table__,  # type: ignore[arg-type]
+        "task_run_id",
+        TaskRun,
+    ),
+}
+
+_STATE_PREFIX = "state__"
+
+
+def insert_runs(conn: Connection, kind: RunKind, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        conn.execute(insert(TABLES[kind].run), list(rows))
+
+
+def insert_states(conn: Connection, kind: RunKind, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        conn.execute(insert(TABLES[kind].state), list(rows))
+
+
+def update_run_progress(conn: Connection, kind: RunKind, rows: Sequence[dict[str, Any]]) -> None:
+    """Write the state-driven columns of runs (rows from ``rows.progress_row``)."""
+    if not rows:
+        return
+    table = TABLES[kind].run
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("b_id"))
+        .values({name: bindparam(name) for name in PROGRESS_FIELDS})
+    )
+    conn.execute(statement, [{**row, "b_id": row["id"]} for row in rows])
+
+
+def _select_runs(kind: RunKind) -> Select[Any]:
+    tables = TABLES[kind]
+    state_columns = [c.label(_STATE_PREFIX + c.name) for c in tables.state.c]
+    return select(tables.run, *state_columns).outerjoin(
+        tables.state, tables.state.c.id == tables.run.c.state_id
+    )
+
+
+def _run_from_row(kind: RunKind, row: Any) -> RunModel:
+    data = dict(row._mapping)
+    state = state_from_row(data, _STATE_PREFIX) if data.get(_STATE_PREFIX + "id") else None
+    fields = {k: v for k, v in data.items() if not k.startswith(_STATE_PREFIX)}
+    run = TABLES[kind].model.model_validate(fields)
+    run.state = state
+    return run
+
+
+def read_run(
+    conn: Connection, kind: RunKind, run_id: uuid.UUID, *, for_update: bool = False
+) -> RunModel | None:
+    """One run with its current state; ``for_update`` locks its row (PostgreSQL)."""
+    statement = _select_runs(kind).where(TABLES[kind].run.c.id == run_id)
+    if for_update and conn.dialect.name != "sqlite":
+        statement = statement.with_for_update(of=TABLES[kind].run)
+    row = conn.execute(statement).first()
+    return _run_from_row(kind, row) if row is not None else None
+
+
+def read_runs(
+    conn: Connection,
+    kind: RunKind,
+    *,
+    flow_run_id: uuid.UUID | None = None,
+    flow_id: uuid.UUID | None = None,
+    state_types: Sequence[StateType] = (),
+    since: dt.datetime | None = None,
+    limit: int = 50,
+    offset: int = 0,
+    newest_first: bool = True,
+) -> list[RunModel]:
+    """Runs matching simple filters, newest first by default."""
+    table = TABLES[kind].run
+    statement = _select_runs(kind)
+    if flow_run_id is not None:
+        statement = statement.where(table.c.flow_run_id == flow_run_id)
+    if flow_id is not None:
+        statement = statement.where(table.c.flow_id == flow_id)
+    if state_types:
+        statement = statement.where(table.c.state_type.in_([t.value for t in state_types]))
+    if since is not None:
+        statement = statement.where(table.c.created >= since)
+    order = table.c.created.desc() if newest_first else table.c.created.asc()
+    statement = statement.order_by(order, table.c.id).limit(limit).offset(offset)
+    return [_run_from_row(kind, row) for row in conn.execute(statement)]
+
+
+def count_runs(
+    conn: Connection,
+    kind: RunKind,
+    *,
+    flow_run_id: uuid.UUID | None = None,
+    state_types: Sequence[StateType] = (),
+) -> int:
+    table = TABLES[kind].run
+    statement = select(func.count()).select_from(table)
+    if flow_run_id is not None:
+        statement = statement.where(table.c.flow_run_id == flow_run_id)
+    if state_types:
+        statement = statement.where(table.c.state_type.in_([t.value for t in state_types]))
+    return int(conn.execute(statement).scalar_one())
+
+
+def read_states(conn: Connection, kind: RunKind, run_id: uuid.UUID) -> list[State]:
+    """A run's full state history, oldest first."""
+    tables = TABLES[kind]
+    statement = (
+        select(tables.state)
+        .where(tables.state.c[tables.state_fk] == run_id)
+        .order_by(tables.state.c.timestamp, tables.state.c.id)
+    )
+    return [state_from_row(row) for row in conn.execute(statement)]
+
+
+def delete_run(conn: Connection, kind: RunKind, run_id: uuid.UUID) -> bool:
+    result = conn.execute(delete(TABLES[kind].run).where(TABLES[kind].run.c.id == run_id))
+    return bool(result.rowcount)
