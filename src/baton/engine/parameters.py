@@ -1,0 +1,97 @@
+"""Flow parameters: validated and coerced by the function's type hints, stored as JSON."""
+
+from __future__ import annotations
+
+import inspect
+import typing
+from collections.abc import Callable
+from typing import Any
+
+from baton.exceptions import ParameterValidationError
+
+_REPR_LIMIT = 1000
+
+
+class ParameterValidator:
+    """Checks a flow's arguments against its signature, one type adapter per parameter."""
+
+    def __init__(self, fn: Callable[..., Any]) -> None:
+        self.fn = fn
+        self.signature = inspect.signature(fn)
+        self._adapters: dict[str, Any] | None = None
+
+    def _build(self) -> dict[str, Any]:
+        from pydantic import ConfigDict, PydanticSchemaGenerationError, TypeAdapter
+
+        try:
+            hints = typing.get_type_hints(self.fn, include_extras=True)
+        except Exception:
+            hints = {}
+        adapters: dict[str, Any] = {}
+        for name, param in self.signature.parameters.items():
+            if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+                continue
+            annotation = hints.get(name, param.annotation)
+            if annotation is inspect.Parameter.empty or annotation is Any:
+                continue
+            try:
+                adapters[name] = TypeAdapter(
+                    annotation, config=ConfigDict(arbitrary_types_allowed=True)
+                )
+            except Exception:
+                try:
+                    adapters[name] = TypeAdapter(annotation)
+                except (PydanticSchemaGenerationError, Exception):
+                    continue
+        return adapters
+
+    def validate(self, parameters: dict[str, Any]) -> dict[str, Any]:
+        """Coerced parameters; raises ``ParameterValidationError`` naming each bad one."""
+        from pydantic import ValidationError
+
+        if self._adapters is None:
+            self._adapters = self._build()
+        validated = dict(parameters)
+        problems: list[str] = []
+        for name, adapter in self._adapters.items():
+            if name not in parameters:
+                continue
+            try:
+                validated[name] = adapter.validate_python(parameters[name])
+            except ValidationError as error:
+                for issue in error.errors():
+                    where = ".".join(str(part) for part in (name, *issue["loc"]))
+                    problems.append(
+                        f"parameter {where!r}: {issue['msg']} (got {_short(parameters[name])})"
+                    )
+        if problems:
+            raise ParameterValidationError("; ".join(problems))
+        return validated
+
+
+def bind_parameters(
+    signature: inspect.Signature,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    owner: str,
+    error_type: type[Exception] = ParameterValidationError,
+) -> dict[str, Any]:
+    """Arguments by parameter name with defaults applied; a bad call raises a clear error."""
+    try:
+        bound = signature.bind(*args, **kwargs)
+    except TypeError as error:
+        raise error_type(f"{owner}: {error}") from None
+    bound.apply_defaults()
+    return dict(bound.arguments)
+
+
+def jsonable_parameters(parameters: dict[str, Any]) -> dict[str, Any]:
+    """Parameters as JSON for the record; what JSON cannot hold is kept as its repr."""
+    from pydantic_core import to_jsonable_python
+
+    return {name: to_jsonable_python(value, fallback=_short) for name, value in parameters.items()}
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= _REPR_LIMIT else text[: _REPR_LIMIT - 3] + "..."
