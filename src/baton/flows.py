@@ -82,7 +82,7 @@ class Flow(Generic[P, R]):
 
     def with_options(self, **options: Any) -> Flow[P, R]:
         """A copy of this flow with some options changed."""
-        current = {
+        current: dict[str, Any] = {
             "name": self.name,
             "description": self.description,
             "version": self.version,

@@ -19,7 +19,7 @@ from baton.engine.results import ResultOptions
 if TYPE_CHECKING:
     import logging
 
-    from baton.core.models import TaskRun
+    from baton.core.models import RetryPolicy, TaskRun
     from baton.core.states import State
     from baton.engine.context import TaskRunContext
     from baton.engine.futures import TaskRunFuture
@@ -64,7 +64,7 @@ def task_input_hash(context: TaskRunContext, arguments: dict[str, Any]) -> str |
     if code is not None:
         digest.update(code.co_code)
     try:
-        digest.update(json.dumps(arguments, sort_keys=True, default=str).encode())
+        digest.update(json.dumps(arguments, sort_keys=True).encode())
     except (TypeError, ValueError):
         try:
             import cloudpickle
@@ -134,11 +134,11 @@ class Task(Generic[P, R]):
         self.signature = inspect.signature(fn)
         module = getattr(fn, "__module__", None) or "__main__"
         self.task_key = f"{module}.{getattr(fn, '__qualname__', self.name)}"
-        functools.update_wrapper(self, fn)  # type: ignore[arg-type]
+        functools.update_wrapper(self, fn)
 
     def with_options(self, **options: Any) -> Task[P, R]:
         """A copy of this task with some options changed."""
-        current = {
+        current: dict[str, Any] = {
             "name": self.name,
             "description": self.description,
             "version": self.version,
@@ -166,6 +166,28 @@ class Task(Generic[P, R]):
         current.update(options)
         return Task(self.fn, **current)
 
+    @functools.cached_property
+    def retry_policy(self) -> RetryPolicy:
+        """Retries and delays as the orchestrator's retry rule reads them."""
+        delays = self.retry_delay_seconds
+        if callable(delays):
+            delays = delays(self.retries)
+        if delays is None:
+            delay_list: list[float] = []
+        elif isinstance(delays, (int, float)):
+            delay_list = [float(delays)]
+        else:
+            delay_list = [float(d) for d in delays]
+        if any(d < 0 for d in delay_list):
+            raise ValueError(f"task {self.name!r}: retry delays must not be negative")
+        from baton.core.models import RetryPolicy
+
+        return RetryPolicy(
+            retries=self.retries,
+            retry_delay=delay_list,
+            retry_jitter_factor=self.retry_jitter_factor,
+        )
+
     def effective_tags(self) -> set[str]:
         """This task's tags plus those of any ``baton.tags(...)`` block around the call."""
         from baton.context import current_tags
@@ -173,7 +195,7 @@ class Task(Generic[P, R]):
         extra = current_tags()
         return self.tags | extra if extra else self.tags
 
-    def logger_for(self, task_run: TaskRun) -> logging.LoggerAdapter:  # type: ignore[type-arg]
+    def logger_for(self, task_run: TaskRun) -> logging.LoggerAdapter[logging.Logger]:
         from baton.engine.logging import get_run_logger
 
         return get_run_logger()

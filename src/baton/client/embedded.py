@@ -19,6 +19,8 @@ from sqlalchemy import Connection
 
 from baton.client.base import BatonClient
 from baton.core.actions import FlowRunCreate, LogCreate, TaskRunCreate
+from baton.core.fast import construct
+from baton.core.ids import new_id
 from baton.core.models import (
     ConcurrencyLimit,
     Flow,
@@ -32,7 +34,7 @@ from baton.core.models import (
 from baton.core.names import generate_run_name
 from baton.core.orchestration import OrchestrationResult
 from baton.core.orchestration.policies import TASK_POLICY
-from baton.core.states import TERMINAL_TYPES, State, StateType
+from baton.core.states import TERMINAL_TYPES, State, StateType, utcnow
 from baton.exceptions import ObjectNotFound
 from baton.orchestrator import transitions
 from baton.storage.database import Database
@@ -64,7 +66,7 @@ class EmbeddedClient(BatonClient):
 
     def create_flow_run(self, data: FlowRunCreate) -> FlowRun:
         run = FlowRun(
-            id=data.id or uuid.uuid4(),
+            id=data.id or new_id(),
             name=data.name or generate_run_name(),
             flow_id=data.flow_id,
             parameters=data.parameters,
@@ -79,18 +81,33 @@ class EmbeddedClient(BatonClient):
         return run
 
     def create_task_run(self, data: TaskRunCreate) -> TaskRun:
-        run = TaskRun(
-            id=data.id or uuid.uuid4(),
-            name=data.name,
-            flow_run_id=data.flow_run_id,
-            task_key=data.task_key,
-            dynamic_key=data.dynamic_key,
-            cache_key=data.cache_key,
-            cache_expiration=data.cache_expiration,
-            task_version=data.task_version,
-            tags=data.tags,
-            empirical_policy=data.empirical_policy,
-            task_inputs=data.task_inputs,
+        now = utcnow()
+        run = construct(
+            TaskRun,
+            {
+                "id": data.id or new_id(),
+                "created": now,
+                "updated": now,
+                "name": data.name,
+                "state_type": None,
+                "state_name": None,
+                "state": None,
+                "run_count": 0,
+                "expected_start_time": None,
+                "start_time": None,
+                "end_time": None,
+                "total_run_time": 0.0,
+                "tags": data.tags,
+                "empirical_policy": data.empirical_policy,
+                "flow_run_id": data.flow_run_id,
+                "task_key": data.task_key,
+                "dynamic_key": data.dynamic_key,
+                "cache_key": data.cache_key,
+                "cache_expiration": data.cache_expiration,
+                "task_version": data.task_version,
+                "task_inputs": data.task_inputs,
+                "flow_run_run_count": 0,
+            },
         )
         state = data.state
         if state is not None and TASK_POLICY.needs_store(run, None, state):
@@ -220,7 +237,7 @@ class EmbeddedClient(BatonClient):
     def create_logs(self, records: Sequence[LogCreate]) -> None:
         for record in records:
             row = record.model_dump()
-            row["id"] = uuid.uuid4()
+            row["id"] = new_id()
             self.writer.enqueue("log", row)
 
     def queue_log_row(self, row: dict[str, Any]) -> None:

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from baton.core.ids import new_id
 from baton.core.states import State, StateType, utcnow
 
 
@@ -22,7 +23,7 @@ class ObjectModel(BaseModel):
 
     model_config = ConfigDict(extra="ignore", from_attributes=True)
 
-    id: uuid.UUID = Field(default_factory=uuid.uuid4)
+    id: uuid.UUID = Field(default_factory=new_id)
     created: dt.datetime = Field(default_factory=utcnow)
     updated: dt.datetime = Field(default_factory=utcnow)
 
@@ -112,7 +113,7 @@ class LogRecord(BaseModel):
 
     model_config = ConfigDict(extra="ignore", from_attributes=True)
 
-    id: uuid.UUID = Field(default_factory=uuid.uuid4)
+    id: uuid.UUID = Field(default_factory=new_id)
     name: str
     level: int
     message: str
@@ -135,7 +136,7 @@ class OrchestrationDecision(BaseModel):
 
     model_config = ConfigDict(extra="ignore", from_attributes=True)
 
-    id: uuid.UUID = Field(default_factory=uuid.uuid4)
+    id: uuid.UUID = Field(default_factory=new_id)
     timestamp: dt.datetime = Field(default_factory=utcnow)
     run_id: uuid.UUID
     run_kind: RunKind

@@ -16,6 +16,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
+from baton.core.fast import construct
+from baton.core.ids import new_id
 from baton.results.persistence import ResultRef
 
 
@@ -65,7 +67,7 @@ class State(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id: uuid.UUID = Field(default_factory=uuid.uuid4)
+    id: uuid.UUID = Field(default_factory=new_id)
     type: StateType
     name: str = ""
     timestamp: dt.datetime = Field(default_factory=utcnow)
@@ -146,15 +148,25 @@ class State(BaseModel):
 def _make(
     type_: StateType, name: str | None, message: str | None, data: Any, **details: Any
 ) -> State:
-    state = State(
-        type=type_,
-        name=name or "",
-        message=message,
-        state_details=StateDetails(**details),
+    """Build a state for the engine's hot path (``construct`` skips re-validation)."""
+    return construct(
+        State,
+        {
+            "id": new_id(),
+            "type": type_,
+            "name": name or type_.value.title(),
+            "timestamp": utcnow(),
+            "message": None if message is None else str(message),
+            "result_ref": None,
+            "state_details": construct(StateDetails, {**_NO_DETAILS, **details}),
+        },
+        {"_value": data},
     )
-    if data is not _UNSET:
-        state._value = data
-    return state
+
+
+_NO_DETAILS: dict[str, Any] = {
+    name: field.default for name, field in StateDetails.model_fields.items()
+}
 
 
 def Scheduled(

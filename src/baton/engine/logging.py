@@ -12,9 +12,9 @@ import datetime as dt
 import logging
 import sys
 import threading
-import uuid
 from typing import Any
 
+from baton.core.ids import new_id
 from baton.engine.context import flow_run_context, task_run_context
 
 _setup_lock = threading.Lock()
@@ -22,7 +22,7 @@ _configured = False
 _original_print = builtins.print
 
 
-class RunLoggerAdapter(logging.LoggerAdapter):  # type: ignore[type-arg]
+class RunLoggerAdapter(logging.LoggerAdapter[logging.Logger]):
     """A logger whose records name the flow run and task run they belong to."""
 
     def process(self, msg: Any, kwargs: Any) -> tuple[Any, Any]:
@@ -30,7 +30,7 @@ class RunLoggerAdapter(logging.LoggerAdapter):  # type: ignore[type-arg]
         return msg, kwargs
 
 
-def get_run_logger(**extra: Any) -> logging.LoggerAdapter:  # type: ignore[type-arg]
+def get_run_logger(**extra: Any) -> logging.LoggerAdapter[logging.Logger]:
     """The logger of the current flow or task run; its records are stored with the run."""
     setup_logging()
     task_ctx = task_run_context.get()
@@ -69,7 +69,7 @@ class RunLogHandler(logging.Handler):
 
             client = get_client()
             row = {
-                "id": uuid.uuid4(),
+                "id": new_id(),
                 "name": record.name,
                 "level": record.levelno,
                 "message": record.getMessage() + _exception_text(self, record),

@@ -76,7 +76,8 @@ def run_machine(start: State | None = None) -> Machine:
         answer = yield Propose(final)
         while answer.status is Decision.WAIT:
             yield Sleep(answer.delay_seconds or 0.0)
-            answer = yield Propose(final.fresh_copy())
+            final = final.fresh_copy()
+            answer = yield Propose(final)
         if answer.status is Decision.ABORT:
             raise RunAborted(answer.reason or "the orchestrator aborted the run")
         assert answer.state is not None

@@ -50,8 +50,8 @@ class ResultOptions:
 def persist_state_result(
     state: State,
     options: ResultOptions,
-    logger: logging.LoggerAdapter,
-    key: str | None = None,  # type: ignore[type-arg]
+    logger: logging.LoggerAdapter[logging.Logger],
+    key: str | None = None,
 ) -> None:
     """Persist the in-memory value of a completed ``state``, recording the reference on it."""
     from baton.results.persistence import persist

@@ -11,7 +11,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from baton.core.actions import TaskRunCreate
-from baton.core.models import RetryPolicy, RunInput, TaskRun
+from baton.core.fast import construct
+from baton.core.ids import new_id
+from baton.core.models import RunInput, TaskRun
 from baton.core.orchestration.context import OrchestrationResult
 from baton.core.states import Completed, Crashed, Failed, Pending, Running, State, TimedOut, utcnow
 from baton.engine.context import TaskRunContext, flow_run_context, task_run_context
@@ -117,23 +119,6 @@ def _flow_result_options() -> Any:
     return flow_ctx.flow.result_options if flow_ctx is not None else None
 
 
-def _retry_policy(task: Task[..., Any]) -> RetryPolicy:
-    delays = task.retry_delay_seconds
-    if callable(delays):
-        delays = delays(task.retries)
-    if delays is None:
-        delay_list: list[float] = []
-    elif isinstance(delays, (int, float)):
-        delay_list = [float(delays)]
-    else:
-        delay_list = [float(d) for d in delays]
-    return RetryPolicy(
-        retries=task.retries,
-        retry_delay=delay_list,
-        retry_jitter_factor=task.retry_jitter_factor,
-    )
-
-
 def prepare_task_run(
     task: Task[..., Any],
     parameters: dict[str, Any],
@@ -158,19 +143,22 @@ def prepare_task_run(
         task_inputs["wait_for"] = run_inputs(found)
     dynamic_key = flow_ctx.next_dynamic_key(task.task_key) if flow_ctx is not None else 0
     task_run = client.create_task_run(
-        TaskRunCreate.model_construct(
-            id=task_run_id or uuid.uuid4(),
-            name=f"{task.name}-{dynamic_key}",
-            task_key=task.task_key,
-            flow_run_id=flow_ctx.flow_run.id if flow_ctx is not None else None,
-            dynamic_key=str(dynamic_key),
-            cache_key=None,
-            cache_expiration=None,
-            task_version=task.version,
-            tags=sorted(task.effective_tags()),
-            empirical_policy=_retry_policy(task),
-            task_inputs=task_inputs,
-            state=Pending(),
+        construct(
+            TaskRunCreate,
+            {
+                "id": task_run_id or new_id(),
+                "name": f"{task.name}-{dynamic_key}",
+                "task_key": task.task_key,
+                "flow_run_id": flow_ctx.flow_run.id if flow_ctx is not None else None,
+                "dynamic_key": str(dynamic_key),
+                "cache_key": None,
+                "cache_expiration": None,
+                "task_version": task.version,
+                "tags": sorted(task.effective_tags()),
+                "empirical_policy": task.retry_policy,
+                "task_inputs": task_inputs,
+                "state": Pending(),
+            },
         )
     )
     log_prints = task.log_prints
@@ -282,7 +270,7 @@ def submit_task(
     task: Task[..., Any], parameters: dict[str, Any], wait_for: list[Any] | None
 ) -> TaskRunFuture[Any]:
     """Start a task run on the flow's task runner (or a thread outside flows)."""
-    task_run_id = uuid.uuid4()
+    task_run_id = new_id()
     flow_ctx = flow_run_context.get()
     if task.isasync:
 

@@ -6,6 +6,7 @@ import uuid
 
 from sqlalchemy import Connection
 
+from baton.core.fast import assign
 from baton.core.models import RunKind, RunModel
 from baton.core.orchestration import OrchestrationContext, OrchestrationResult, default_policy
 from baton.core.orchestration.policies import Policy
@@ -44,10 +45,8 @@ def judge(
 
 def _link(state: State, run: RunModel, kind: RunKind) -> None:
     """States name the run they belong to."""
-    if kind is RunKind.FLOW_RUN:
-        state.state_details.flow_run_id = run.id
-    else:
-        state.state_details.task_run_id = run.id
+    field = "flow_run_id" if kind is RunKind.FLOW_RUN else "task_run_id"
+    assign(state.state_details, **{field: run.id})
 
 
 def outcome_ops(ctx: OrchestrationContext, *, created: bool) -> list[Op]:

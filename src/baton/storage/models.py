@@ -7,7 +7,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, MetaData, String, Text, Uuid
+from sqlalchemy import Float, ForeignKey, Index, Integer, MetaData, String, Table, Text, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from baton.storage.types import JSONType, UTCDateTime
@@ -161,3 +161,10 @@ class ConcurrencyLimit(Stored, Base):
     tag: Mapped[str] = mapped_column(String, unique=True)
     limit: Mapped[int] = mapped_column(Integer)
     active_slots: Mapped[Any] = mapped_column(JSONType, default=list)
+
+
+def table_of(model: type[Base]) -> Table:
+    """The Core table behind a model, typed for Core statements."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table

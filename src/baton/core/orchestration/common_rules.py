@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from typing import Any
 
+from baton.core.fast import assign
 from baton.core.orchestration.context import OrchestrationContext
 from baton.core.orchestration.rules import ANY, Rule, types
 from baton.core.states import TERMINAL_TYPES, AwaitingRetry, StateType
@@ -113,23 +115,25 @@ class UpdateRunTimesAndCounts(Rule):
         state = ctx.validated_state
         assert state is not None
         run = ctx.run
+        changes: dict[str, Any] = {
+            "state": state,
+            "state_type": state.type,
+            "state_name": state.name,
+            "updated": ctx.now,
+        }
         if ctx.initial_type is StateType.RUNNING and ctx.initial_state is not None:
-            run.total_run_time += max(
-                0.0, (state.timestamp - ctx.initial_state.timestamp).total_seconds()
-            )
+            elapsed = (state.timestamp - ctx.initial_state.timestamp).total_seconds()
+            changes["total_run_time"] = run.total_run_time + max(0.0, elapsed)
         if state.type is StateType.RUNNING:
-            run.run_count += 1
+            changes["run_count"] = run.run_count + 1
             if run.start_time is None:
-                run.start_time = state.timestamp
+                changes["start_time"] = state.timestamp
         elif state.type is StateType.SCHEDULED:
             when = state.state_details.scheduled_time
             if run.expected_start_time is None and when is not None:
-                run.expected_start_time = when
+                changes["expected_start_time"] = when
         if state.type in TERMINAL_TYPES:
-            run.end_time = state.timestamp
+            changes["end_time"] = state.timestamp
         elif run.end_time is not None:
-            run.end_time = None
-        run.state = state
-        run.state_type = state.type
-        run.state_name = state.name
-        run.updated = ctx.now
+            changes["end_time"] = None
+        assign(run, **changes)

@@ -9,7 +9,6 @@ entered, then the bookkeeping rules (which apply even to forced transitions).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from baton.core.models import Decision, RunKind, RunModel
 from baton.core.orchestration.common_rules import (
@@ -39,50 +38,62 @@ class RetryFailedFlows(RetryFailedRuns):
     """Send a failed flow run back to AwaitingRetry while it has retries left."""
 
 
-@dataclass(frozen=True)
 class Policy:
-    """An ordered list of rules plus the bookkeeping that follows every write."""
+    """An ordered list of rules plus the bookkeeping that follows every write.
 
-    name: str
-    rules: Sequence[type[Rule]]
-    bookkeeping: Sequence[type[Rule]] = (UpdateRunTimesAndCounts,)
+    Rules are stateless, so each is instantiated once; the rules that apply to
+    a pair of state types are looked up once and remembered, which keeps the
+    cost of judging a transition small and flat.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        rules: Sequence[type[Rule]],
+        bookkeeping: Sequence[type[Rule]] = (UpdateRunTimesAndCounts,),
+    ) -> None:
+        self.name = name
+        self.rules = tuple(rule() for rule in rules)
+        self.bookkeeping = tuple(rule() for rule in bookkeeping)
+        self._applicable: dict[tuple[StateType | None, StateType], tuple[Rule, ...]] = {}
+
+    def rules_for(self, initial: StateType | None, proposed: StateType) -> tuple[Rule, ...]:
+        """The rules, in order, that govern a transition from ``initial`` to ``proposed``."""
+        key = (initial, proposed)
+        found = self._applicable.get(key)
+        if found is None:
+            found = tuple(rule for rule in self.rules if rule.applies(initial, proposed))
+            self._applicable[key] = found
+        return found
 
     def needs_store(self, run: RunModel, initial: StateType | None, proposed: State) -> bool:
         """Whether judging this proposal touches storage beyond the run itself."""
         return any(
-            rule.uses_store
-            and rule.applies(initial, proposed.type)
-            and rule.is_relevant(run, proposed)
-            for rule in self.rules
+            rule.uses_store and rule.is_relevant(run, proposed)
+            for rule in self.rules_for(initial, proposed.type)
         )
 
     def judge(self, ctx: OrchestrationContext, force: bool = False) -> None:
         """Decide on ``ctx.proposed_state``; results are left on ``ctx``."""
         initial = ctx.initial_type
         if not force:
-            for rule_cls in self.rules:
-                if not (
-                    rule_cls.applies(initial, ctx.proposed_type)
-                    and rule_cls.is_relevant(ctx.run, ctx.proposed_state)
-                ):
-                    continue
-                rule_cls().before_transition(ctx)
-                if ctx.decision is not Decision.ACCEPT:
-                    break
-        if ctx.decision in (Decision.WAIT, Decision.ABORT):
+            for rule in self.rules_for(initial, ctx.proposed_state.type):
+                if rule.is_relevant(ctx.run, ctx.proposed_state):
+                    rule.before_transition(ctx)
+                    if ctx.decision is not Decision.ACCEPT:
+                        break
+        if ctx.decision is Decision.WAIT or ctx.decision is Decision.ABORT:
             ctx.records.append(ctx.record())
             return
         if ctx.validated_state is None:
             ctx.validated_state = ctx.proposed_state
-        entered = ctx.validated_state.type
-        for rule_cls in self.rules:
-            if rule_cls.applies(initial, entered) and rule_cls.is_relevant(
-                ctx.run, ctx.validated_state
-            ):
-                rule_cls().after_transition(ctx)
-        for rule_cls in self.bookkeeping:
-            if rule_cls.applies(initial, entered):
-                rule_cls().after_transition(ctx)
+        validated = ctx.validated_state
+        for rule in self.rules_for(initial, validated.type):
+            if rule.is_relevant(ctx.run, validated):
+                rule.after_transition(ctx)
+        for rule in self.bookkeeping:
+            if rule.applies(initial, validated.type):
+                rule.after_transition(ctx)
         if ctx.decision is not Decision.ACCEPT:
             ctx.records.append(ctx.record())
 

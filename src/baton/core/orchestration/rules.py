@@ -49,8 +49,7 @@ class Rule:
     def applies(cls, initial: StateType | None, proposed: StateType | None) -> bool:
         return initial in cls.FROM_STATES and proposed in cls.TO_STATES
 
-    @classmethod
-    def is_relevant(cls, run: RunModel, proposed: State) -> bool:
+    def is_relevant(self, run: RunModel, proposed: State) -> bool:
         """Whether this rule has anything to do for ``run``; cheap, no I/O."""
         return True
 

@@ -18,8 +18,7 @@ class UseCachedResults(Rule):
     TO_STATES = types(StateType.RUNNING)
     uses_store = True
 
-    @classmethod
-    def is_relevant(cls, run: RunModel, proposed: State) -> bool:
+    def is_relevant(self, run: RunModel, proposed: State) -> bool:
         details = proposed.state_details
         return bool(details.cache_key) and not details.refresh_cache
 
@@ -43,8 +42,7 @@ class CacheCompletedResults(Rule):
     TO_STATES = types(StateType.COMPLETED)
     uses_store = True
 
-    @classmethod
-    def is_relevant(cls, run: RunModel, proposed: State) -> bool:
+    def is_relevant(self, run: RunModel, proposed: State) -> bool:
         return bool(proposed.state_details.cache_key) and proposed.name != "Cached"
 
     def after_transition(self, ctx: OrchestrationContext) -> None:
@@ -63,8 +61,7 @@ class SecureTaskConcurrencySlots(Rule):
     TO_STATES = types(StateType.RUNNING)
     uses_store = True
 
-    @classmethod
-    def is_relevant(cls, run: RunModel, proposed: State) -> bool:
+    def is_relevant(self, run: RunModel, proposed: State) -> bool:
         return bool(run.tags)
 
     def before_transition(self, ctx: OrchestrationContext) -> None:
@@ -95,8 +92,7 @@ class ReleaseTaskConcurrencySlots(Rule):
     TO_STATES = types(*(t for t in StateType if t is not StateType.RUNNING))
     uses_store = True
 
-    @classmethod
-    def is_relevant(cls, run: RunModel, proposed: State) -> bool:
+    def is_relevant(self, run: RunModel, proposed: State) -> bool:
         return bool(run.tags)
 
     def after_transition(self, ctx: OrchestrationContext) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection, delete, insert, select, update
 
+from baton.core.ids import new_id
 from baton.core.models import ConcurrencyLimit
 from baton.core.states import utcnow
 from baton.storage import models as m
@@ -14,13 +15,13 @@ from baton.storage import models as m
 
 def upsert_concurrency_limit(conn: Connection, tag: str, limit: int) -> ConcurrencyLimit:
     """Create the limit for ``tag`` or change its size, keeping held slots."""
-    table = m.ConcurrencyLimit.__table__
+    table = m.table_of(m.ConcurrencyLimit)
     now = utcnow()
     changed = conn.execute(update(table).where(table.c.tag == tag).values(limit=limit, updated=now))
     if not changed.rowcount:
         conn.execute(
             insert(table).values(
-                id=uuid.uuid4(), tag=tag, limit=limit, active_slots=[], created=now, updated=now
+                id=new_id(), tag=tag, limit=limit, active_slots=[], created=now, updated=now
             )
         )
     found = read_concurrency_limit(conn, tag)
@@ -29,7 +30,7 @@ def upsert_concurrency_limit(conn: Connection, tag: str, limit: int) -> Concurre
 
 
 def read_concurrency_limit(conn: Connection, tag: str) -> ConcurrencyLimit | None:
-    table = m.ConcurrencyLimit.__table__
+    table = m.table_of(m.ConcurrencyLimit)
     row = conn.execute(select(table).where(table.c.tag == tag)).first()
     return ConcurrencyLimit.model_validate(row._mapping) if row else None
 
@@ -37,7 +38,7 @@ def read_concurrency_limit(conn: Connection, tag: str) -> ConcurrencyLimit | Non
 def read_concurrency_limits(
     conn: Connection, tags: Sequence[str] | None = None, *, for_update: bool = False
 ) -> list[ConcurrencyLimit]:
-    table = m.ConcurrencyLimit.__table__
+    table = m.table_of(m.ConcurrencyLimit)
     statement = select(table).order_by(table.c.tag)
     if tags is not None:
         statement = statement.where(table.c.tag.in_(list(tags)))
@@ -47,12 +48,12 @@ def read_concurrency_limits(
 
 
 def delete_concurrency_limit(conn: Connection, tag: str) -> bool:
-    table = m.ConcurrencyLimit.__table__
+    table = m.table_of(m.ConcurrencyLimit)
     return bool(conn.execute(delete(table).where(table.c.tag == tag)).rowcount)
 
 
 def _change_slots(conn: Connection, tags: Sequence[str], run_id: uuid.UUID, take: bool) -> None:
-    table = m.ConcurrencyLimit.__table__
+    table = m.table_of(m.ConcurrencyLimit)
     key = str(run_id)
     for limit in read_concurrency_limits(conn, tags, for_update=True):
         slots = [str(s) for s in limit.active_slots if str(s) != key]

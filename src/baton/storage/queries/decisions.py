@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, select
 
 from baton.core.models import OrchestrationDecision
 from baton.storage import models as m
+from baton.storage.queries.runs import insert_rows
 
 
 def decision_row(decision: OrchestrationDecision) -> dict[str, object]:
@@ -26,14 +27,11 @@ def decision_row(decision: OrchestrationDecision) -> dict[str, object]:
 
 
 def insert_decisions(conn: Connection, decisions: Sequence[OrchestrationDecision]) -> None:
-    if decisions:
-        conn.execute(
-            insert(m.OrchestrationDecision.__table__), [decision_row(d) for d in decisions]
-        )
+    insert_rows(conn, m.table_of(m.OrchestrationDecision), [decision_row(d) for d in decisions])
 
 
 def read_decisions(conn: Connection, run_ids: Sequence[uuid.UUID]) -> list[OrchestrationDecision]:
     """Decisions about any of ``run_ids``, oldest first."""
-    table = m.OrchestrationDecision.__table__
+    table = m.table_of(m.OrchestrationDecision)
     statement = select(table).where(table.c.run_id.in_(list(run_ids))).order_by(table.c.timestamp)
     return [OrchestrationDecision.model_validate(row._mapping) for row in conn.execute(statement)]

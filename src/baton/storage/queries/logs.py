@@ -6,15 +6,15 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, select
 
 from baton.core.models import LogRecord
 from baton.storage import models as m
+from baton.storage.queries.runs import insert_rows
 
 
 def insert_logs(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
-        conn.execute(insert(m.Log.__table__), list(rows))
+    insert_rows(conn, m.table_of(m.Log), rows)
 
 
 def read_logs(
@@ -27,7 +27,7 @@ def read_logs(
     offset: int = 0,
 ) -> list[LogRecord]:
     """Logs oldest first; a flow run's logs include those of its task runs."""
-    table = m.Log.__table__
+    table = m.table_of(m.Log)
     statement = select(table).where(table.c.level >= min_level)
     if flow_run_id is not None:
         statement = statement.where(table.c.flow_run_id == flow_run_id)

@@ -6,6 +6,7 @@ than through generic serialisation.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -38,8 +39,23 @@ def state_row(state: State, fk: str, run_id: uuid.UUID) -> dict[str, Any]:
         "timestamp": state.timestamp,
         "message": state.message,
         "result_ref": state.result_ref.model_dump() if state.result_ref else None,
-        "state_details": state.state_details.model_dump(mode="json", exclude_defaults=True),
+        "state_details": details_json(state.state_details),
     }
+
+
+def details_json(details: StateDetails) -> dict[str, Any]:
+    """The set fields of ``details`` as JSON-ready values (hand-built: this is hot)."""
+    out: dict[str, Any] = {}
+    for name, value in details.__dict__.items():
+        if value is None or value is False:
+            continue
+        if isinstance(value, uuid.UUID):
+            out[name] = str(value)
+        elif isinstance(value, dt.datetime):
+            out[name] = value.isoformat()
+        else:
+            out[name] = value
+    return out
 
 
 def state_from_row(row: Row[Any] | dict[str, Any], prefix: str = "") -> State:

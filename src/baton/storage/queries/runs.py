@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Select, Table, bindparam, delete, func, inser
 from baton.core.models import FlowRun, RunKind, RunModel, TaskRun
 from baton.core.states import State, StateType
 from baton.storage import models as m
+from baton.storage.encoding import sqlite_writer
 from baton.storage.queries.rows import PROGRESS_FIELDS, state_from_row
 
 
@@ -26,14 +27,14 @@ class RunTables:
 
 TABLES = {
     RunKind.FLOW_RUN: RunTables(
-        m.FlowRun.__table__,  # type: ignore[arg-type]
-        m.FlowRunState.__table__,  # type: ignore[arg-type]
+        m.table_of(m.FlowRun),
+        m.table_of(m.FlowRunState),
         "flow_run_id",
         FlowRun,
     ),
     RunKind.TASK_RUN: RunTables(
-        m.TaskRun.__table__,  # type: ignore[arg-type]
-        m.TaskRunState.__table__,  # type: ignore[arg-type]
+        m.table_of(m.TaskRun),
+        m.table_of(m.TaskRunState),
         "task_run_id",
         TaskRun,
     ),
@@ -42,14 +43,22 @@ TABLES = {
 _STATE_PREFIX = "state__"
 
 
+def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert many rows at once (pre-encoded on SQLite, where this path is hot)."""
+    if not rows:
+        return
+    if conn.dialect.name == "sqlite":
+        sqlite_writer(table).insert(conn, rows)
+    else:
+        conn.execute(insert(table), list(rows))
+
+
 def insert_runs(conn: Connection, kind: RunKind, rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
-        conn.execute(insert(TABLES[kind].run), list(rows))
+    insert_rows(conn, TABLES[kind].run, rows)
 
 
 def insert_states(conn: Connection, kind: RunKind, rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
-        conn.execute(insert(TABLES[kind].state), list(rows))
+    insert_rows(conn, TABLES[kind].state, rows)
 
 
 def update_run_progress(conn: Connection, kind: RunKind, rows: Sequence[dict[str, Any]]) -> None:
@@ -57,6 +66,9 @@ def update_run_progress(conn: Connection, kind: RunKind, rows: Sequence[dict[str
     if not rows:
         return
     table = TABLES[kind].run
+    if conn.dialect.name == "sqlite":
+        sqlite_writer(table).update(conn, rows, PROGRESS_FIELDS)
+        return
     statement = (
         update(table)
         .where(table.c.id == bindparam("b_id"))
