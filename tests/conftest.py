@@ -1,0 +1,82 @@
+"""Shared fixtures: every test gets a throwaway Baton home.
+
+Tests that take the ``client`` fixture run once on SQLite and once on
+PostgreSQL when ``BATON_TEST_POSTGRES_URL`` names a server (``.ci/run`` starts
+one); the PostgreSQL database is emptied before each test.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from baton.client.base import BatonClient
+from baton.testing import baton_test_harness
+
+POSTGRES_URL = os.environ.get("BATON_TEST_POSTGRES_URL")
+
+
+def _empty_postgres(url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as conn:
+        tables = conn.execute(
+            text("select tablename from pg_tables where schemaname = 'public'")
+        ).scalars().all()
+        names = [t for t in tables if t != "alembic_version"]
+        if names:
+            conn.execute(text(f"TRUNCATE {', '.join(names)} CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(
+    params=[
+        "sqlite",
+        pytest.param(
+            "postgres",
+            marks=[
+                pytest.mark.postgres,
+                pytest.mark.skipif(not POSTGRES_URL, reason="BATON_TEST_POSTGRES_URL is not set"),
+            ],
+        ),
+    ]
+)
+def database_url(request: pytest.FixtureRequest) -> str | None:
+    """``None`` for the default SQLite file; the PostgreSQL URL, emptied, otherwise."""
+    if request.param == "postgres":
+        assert POSTGRES_URL is not None
+        from baton.storage.database import Database
+        from baton.storage.schema import ensure_schema
+
+        db = Database(POSTGRES_URL)
+        ensure_schema(db)
+        db.dispose()
+        _empty_postgres(POSTGRES_URL)
+        return POSTGRES_URL
+    return None
+
+
+@pytest.fixture
+def client(database_url: str | None) -> Iterator[BatonClient]:
+    """The embedded client on a fresh database (SQLite, and PostgreSQL when available)."""
+    with baton_test_harness(database_url) as baton_client:
+        yield baton_client
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(
+    tmp_path: "os.PathLike[str]", monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """Never touch the developer's ~/.baton, even in tests that take no client."""
+    from baton.client import reset_client
+    from baton.settings import reload_settings
+
+    monkeypatch.setenv("BATON_HOME", str(tmp_path))
+    reload_settings()
+    yield
+    reset_client()
+    monkeypatch.undo()
+    reload_settings()

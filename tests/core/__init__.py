@@ -1,0 +1,1 @@
+"""Unit tests of the pure domain: states, orchestration rules, the run machine."""
