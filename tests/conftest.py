@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -23,9 +24,11 @@ def _empty_postgres(url: str) -> None:
 
     engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
     with engine.begin() as conn:
-        tables = conn.execute(
-            text("select tablename from pg_tables where schemaname = 'public'")
-        ).scalars().all()
+        tables = (
+            conn.execute(text("select tablename from pg_tables where schemaname = 'public'"))
+            .scalars()
+            .all()
+        )
         names = [t for t in tables if t != "alembic_version"]
         if names:
             conn.execute(text(f"TRUNCATE {', '.join(names)} CASCADE"))
@@ -67,9 +70,7 @@ def client(database_url: str | None) -> Iterator[BatonClient]:
 
 
 @pytest.fixture(autouse=True)
-def _isolated_home(
-    tmp_path: "os.PathLike[str]", monkeypatch: pytest.MonkeyPatch
-) -> Iterator[None]:
+def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Never touch the developer's ~/.baton, even in tests that take no client."""
     from baton.client import reset_client
     from baton.settings import reload_settings

@@ -1,0 +1,1 @@
+"""Baton run by real child processes: durability, concurrency and failures of storage."""

@@ -1,0 +1,250 @@
+"""Schema creation and migrations on real SQLite files and, when configured, PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+import textwrap
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import func, insert, inspect, select, text
+from sqlalchemy.engine import make_url
+
+from baton.exceptions import StorageError
+from baton.storage import schema
+from baton.storage.database import Database
+from baton.storage.models import Base, Flow
+
+POSTGRES_URL_VARIABLE = "BATON_TEST_POSTGRES_URL"
+# Where ``baton`` is imported from, for child processes (it may not be installed).
+BATON_IMPORT_ROOT = Path(schema.__file__).resolve().parents[2]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """An empty database; on PostgreSQL a schema of its own, dropped afterwards."""
+    if request.param == "sqlite":
+        db = Database(f"sqlite:///{tmp_path / 'baton.db'}")
+        yield db
+        db.dispose()
+        return
+    url = os.environ.get(POSTGRES_URL_VARIABLE)
+    if not url:
+        pytest.skip(f"{POSTGRES_URL_VARIABLE} is not set")
+    name = f"baton_test_{uuid.uuid4().hex[:12]}"
+    admin = Database(url)
+    with admin.write() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA {name}")
+    isolated = make_url(url).update_query_dict({"options": f"-c search_path={name}"})
+    db = Database(isolated.render_as_string(hide_password=False))
+    try:
+        yield db
+    finally:
+        db.dispose()
+        with admin.write() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA {name} CASCADE")
+        admin.dispose()
+
+
+def schema_differences(db: Database) -> list[Any]:
+    """What autogenerate would change to make the database match the models."""
+    with db.read() as conn:
+        return compare_metadata(MigrationContext.configure(conn), Base.metadata)
+
+
+def table_names(db: Database) -> set[str]:
+    with db.read() as conn:
+        return set(inspect(conn).get_table_names())
+
+
+def add_flow(db: Database, name: str = "etl") -> None:
+    now = dt.datetime.now(dt.timezone.utc)
+    with db.write() as conn:
+        conn.execute(insert(Flow).values(id=uuid.uuid4(), name=name, created=now, updated=now))
+
+
+def flow_count(db: Database) -> int:
+    with db.read() as conn:
+        return conn.scalar(select(func.count()).select_from(Flow)) or 0
+
+
+def run_python(code: str, *args: str) -> subprocess.Popen[str]:
+    """Start ``python -c code args`` with Baton importable."""
+    path = [str(BATON_IMPORT_ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(path)}
+    return subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(code), *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def url_of(db: Database) -> str:
+    return db.url.render_as_string(hide_password=False)
+
+
+def test_head_revision_is_the_newest_migration() -> None:
+    scripts = ScriptDirectory.from_config(schema.alembic_config())
+    assert scripts.get_heads() == [schema.HEAD_REVISION]
+
+
+def test_migrations_build_the_schema_the_models_define(database: Database) -> None:
+    schema.upgrade(database)
+
+    assert schema.current_revision(database) == schema.HEAD_REVISION
+    assert schema_differences(database) == []
+
+
+def test_ensure_schema_creates_and_stamps_an_empty_database(database: Database) -> None:
+    assert schema.current_revision(database) is None
+
+    schema.ensure_schema(database)
+
+    assert schema.current_revision(database) == schema.HEAD_REVISION
+    assert table_names(database) == {*Base.metadata.tables, "alembic_version"}
+    assert schema_differences(database) == []
+    with database.read() as conn:
+        version_key = inspect(conn).get_pk_constraint("alembic_version")
+    assert (version_key["name"], version_key["constrained_columns"]) == (
+        "alembic_version_pkc",  # what Alembic itself names it
+        ["version_num"],
+    )
+
+
+def test_ensure_schema_on_a_current_database_changes_nothing(database: Database) -> None:
+    schema.ensure_schema(database)
+    add_flow(database)
+
+    schema.ensure_schema(database)
+
+    assert flow_count(database) == 1
+    assert schema.current_revision(database) == schema.HEAD_REVISION
+
+
+def test_ensure_schema_accepts_a_database_migrated_by_alembic(database: Database) -> None:
+    schema.upgrade(database)
+    add_flow(database)
+
+    schema.ensure_schema(database)
+
+    assert flow_count(database) == 1
+    assert schema.current_revision(database) == schema.HEAD_REVISION
+
+
+def test_downgrade_to_base_then_upgrade(database: Database) -> None:
+    schema.ensure_schema(database)
+    add_flow(database)
+
+    with database.write() as conn:
+        command.downgrade(schema.alembic_config(conn), "base")
+
+    assert schema.current_revision(database) is None
+    assert table_names(database) & set(Base.metadata.tables) == set()
+
+    schema.upgrade(database)
+
+    assert schema.current_revision(database) == schema.HEAD_REVISION
+    assert schema_differences(database) == []
+    assert flow_count(database) == 0
+
+
+def test_ensure_schema_does_not_import_alembic_when_current(database: Database) -> None:
+    schema.ensure_schema(database)
+
+    child = run_python(
+        """
+        import sys
+        from baton.storage.database import Database
+        from baton.storage.schema import ensure_schema
+        ensure_schema(Database(sys.argv[1]))
+        print("alembic" in sys.modules)
+        """,
+        url_of(database),
+    )
+    out, err = child.communicate(timeout=120)
+
+    assert child.returncode == 0, err
+    assert out.strip() == "False"
+
+
+@pytest.mark.slow
+def test_processes_starting_together_on_a_fresh_database_all_succeed(
+    database: Database,
+) -> None:
+    # Each child imports everything first, then waits for the same instant, so
+    # the first schema checks really do overlap.
+    start_at = str(time.time() + 3)
+    children = [
+        run_python(
+            """
+            import sys, time
+            from baton.storage.database import Database
+            from baton.storage.schema import ensure_schema
+            db = Database(sys.argv[1])
+            time.sleep(max(0.0, float(sys.argv[2]) - time.time()))
+            ensure_schema(db)
+            """,
+            url_of(database),
+            start_at,
+        )
+        for _ in range(6)
+    ]
+    results = [(child.wait(timeout=120), child.communicate()[1]) for child in children]
+
+    assert [code for code, _ in results] == [0] * len(children), results
+    assert schema.current_revision(database) == schema.HEAD_REVISION
+    assert schema_differences(database) == []
+
+
+def test_a_file_that_is_not_sqlite_is_refused_clearly(tmp_path: Path) -> None:
+    path = tmp_path / "baton.db"
+    path.write_bytes(os.urandom(4096))
+    db = Database(f"sqlite:///{path}")
+
+    with pytest.raises(StorageError, match="is not a SQLite database"):
+        schema.ensure_schema(db)
+    db.dispose()
+
+
+def test_a_database_from_a_newer_baton_is_refused(database: Database) -> None:
+    schema.ensure_schema(database)
+    with database.write() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999_from_the_future'"))
+
+    with pytest.raises(StorageError, match="created by a newer Baton"):
+        schema.ensure_schema(database)
+    with pytest.raises(StorageError, match="created by a newer Baton"):
+        schema.upgrade(database)
+
+
+def test_tables_without_a_revision_are_not_touched(database: Database) -> None:
+    with database.write() as conn:
+        Base.metadata.create_all(conn)
+
+    with pytest.raises(StorageError, match="no schema revision"):
+        schema.ensure_schema(database)
+
+
+def test_reset_deletes_the_data_and_keeps_the_schema(database: Database) -> None:
+    schema.ensure_schema(database)
+    add_flow(database, "one")
+    add_flow(database, "two")
+
+    schema.reset(database)
+
+    assert flow_count(database) == 0
+    assert schema.current_revision(database) == schema.HEAD_REVISION
+    assert schema_differences(database) == []
