@@ -158,8 +158,7 @@ class EmbeddedClient(BatonClient):
             self._live_task_runs[run.id] = run
 
     def _queue(self, ops: list[Any]) -> None:
-        for op in ops:
-            self.writer.enqueue(*op)
+        self.writer.enqueue_many(ops)
 
     def read_flow_run(self, run_id: uuid.UUID) -> FlowRun:
         run = self._read_run(RunKind.FLOW_RUN, run_id)

@@ -33,7 +33,7 @@ class FlowRunContext:
     parent: FlowRunContext | None = None
     _counters: dict[str, Iterator[int]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _submitted: list[Any] = field(default_factory=list)
+    _submitted: set[Any] = field(default_factory=set)
 
     def next_dynamic_key(self, task_key: str) -> int:
         """Number the calls of one task within this flow run: 0, 1, 2, ..."""
@@ -44,10 +44,18 @@ class FlowRunContext:
         return next(counter)
 
     def track_future(self, future: Any) -> None:
-        """Remember an unfinished submission so the flow waits for it before finishing."""
+        """Remember an unfinished submission so the flow waits for it before finishing.
+
+        Finished submissions forget themselves, so memory stays flat however
+        many tasks a long-running flow submits.
+        """
         with self._lock:
-            self._submitted = [f for f in self._submitted if not f.done()]
-            self._submitted.append(future)
+            self._submitted.add(future)
+        future.add_done_callback(self._forget)
+
+    def _forget(self, future: Any) -> None:
+        with self._lock:
+            self._submitted.discard(future)
 
     def pending_futures(self) -> list[Any]:
         with self._lock:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, Generic, TypeVar
 
 from baton.core.models import RunInput
@@ -45,6 +45,10 @@ class TaskRunFuture(Generic[R]):
 
     def done(self) -> bool:
         return self._future.done()
+
+    def add_done_callback(self, callback: Callable[[TaskRunFuture[R]], object]) -> None:
+        """Call ``callback(self)`` once the run has finished (at once if it has)."""
+        self._future.add_done_callback(lambda _: callback(self))
 
     def __repr__(self) -> str:
         status = "done" if self._future.done() else "running"

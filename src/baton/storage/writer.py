@@ -24,7 +24,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Connection
 
 from baton.exceptions import StorageError
-from baton.storage.batch import WriteBatch
+from baton.storage.batch import Op, WriteBatch
 from baton.storage.database import Database
 
 T = TypeVar("T")
@@ -32,6 +32,8 @@ logger = logging.getLogger("baton.storage")
 
 # How often a batch is tried again when the database fails, before it is given up.
 WRITE_ATTEMPTS = 5
+# Producers wait when this many writes are queued, so memory stays bounded.
+MAX_QUEUED = 100_000
 
 
 class _Call(Generic[T]):
@@ -65,9 +67,18 @@ class BatchWriter:
 
     # -- producers ---------------------------------------------------------
     def enqueue(self, *item: Any) -> None:
-        """Queue one row write: ("run"|"progress"|"state", kind, row), ("log", row)
-        or ("decision", decision)."""
+        """Queue one row write (see ``WriteBatch`` for the operations)."""
         self._put(item, urgent=False)
+
+    def enqueue_many(self, items: list[Op]) -> None:
+        """Queue several row writes at once, in order."""
+        with self._cond:
+            self._check_open()
+            was_empty = not self._queue
+            self._queue.extend(items)
+            if was_empty:
+                self._cond.notify()
+            self._hold_back()
 
     def call(self, fn: Callable[[Connection], T]) -> T:
         """Run ``fn`` in a write transaction after all queued writes; return its result."""
@@ -100,14 +111,23 @@ class BatchWriter:
 
     def _put(self, item: Any, urgent: bool) -> None:
         with self._cond:
-            if self._closed:
-                raise StorageError("the database writer is closed")
-            if self._thread is None:
-                self._start()
+            self._check_open()
             was_empty = not self._queue
             self._queue.append(item)
             if urgent or was_empty:
                 self._cond.notify()
+            self._hold_back()
+
+    def _hold_back(self) -> None:
+        """Make a producer wait while the queue is full (never the writer itself)."""
+        if len(self._queue) > MAX_QUEUED and threading.current_thread() is not self._thread:
+            self._cond.wait_for(lambda: len(self._queue) <= MAX_QUEUED // 2)
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StorageError("the database writer is closed")
+        if self._thread is None:
+            self._start()
 
     def _raise_failure(self) -> None:
         with self._cond:
@@ -135,6 +155,7 @@ class BatchWriter:
                 self._cond.wait(timeout=self.gather_seconds)
             items = list(self._queue)
             self._queue.clear()
+            self._cond.notify_all()  # producers held back by a full queue may go on
             return items
 
     def _run(self) -> None:
