@@ -253,6 +253,7 @@ class Task(Generic[P, R]):
         wait_for = kwargs.pop("wait_for", None)
         parameters = self.bind(args, kwargs)
         iterables: dict[str, list[Any]] = {}
+        mapped_from: dict[str, Any] = {}
         for name, value in parameters.items():
             if isinstance(value, unmapped):
                 continue
@@ -260,6 +261,9 @@ class Task(Generic[P, R]):
                 continue
             from baton.engine.futures import TaskRunFuture
 
+            origin = _origin_of(value)
+            if origin is not None:
+                mapped_from[name] = origin
             items = value.result() if isinstance(value, TaskRunFuture) else value
             iterables[name] = list(items)
         if not iterables:
@@ -281,11 +285,22 @@ class Task(Generic[P, R]):
                 )
                 for name, value in parameters.items()
             }
-            futures.append(submit_task(self, call, wait_for))
+            futures.append(submit_task(self, call, wait_for, mapped_from or None))
         return futures
 
     def __repr__(self) -> str:
         return f"Task(name={self.name!r})"
+
+
+def _origin_of(value: Any) -> Any:
+    """The task run that produced a mapped iterable: a future's run, or a remembered result."""
+    from baton.engine.context import flow_run_context
+    from baton.engine.futures import TaskRunFuture
+
+    if isinstance(value, TaskRunFuture):
+        return value.task_run_id
+    flow_ctx = flow_run_context.get()
+    return flow_ctx.origin_of(value) if flow_ctx is not None else None
 
 
 @overload

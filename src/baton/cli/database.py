@@ -6,8 +6,9 @@ change its schema, which no client operation does.
 
 from __future__ import annotations
 
+import contextlib
 import sys
-from collections.abc import Callable
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -22,45 +23,54 @@ app = typer.Typer(name="database", help="Manage Baton's database.", no_args_is_h
 
 @app.command("upgrade")
 def upgrade() -> None:
-    """Apply the migrations the database lacks (creating it if needed)."""
+    """Apply the migrations the database lacks (creating its tables if it has none)."""
     from baton.storage import schema
 
-    _with_database(schema.upgrade, "Upgraded")
+    with _configured_database() as db:
+        before = schema.current_revision(db)
+        schema.upgrade(db)
+        after = schema.current_revision(db)
+    if before == after:
+        message = f"Database {db.describe()} is up to date (schema revision {after})"
+    else:
+        message = f"Upgraded {db.describe()} from schema revision {before} to {after}"
+    render.console().print(message)
 
 
 @app.command("reset")
 def reset(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
-    """Delete every run, log and setting, and create an empty database."""
+    """Delete every run, log and concurrency limit, leaving an empty database."""
     from baton.storage import schema
 
-    if not yes:
-        from baton.settings import get_settings
+    with _configured_database() as db:
+        if not yes:
+            # Without a terminal nobody can answer: refuse rather than wait for input.
+            if sys.stdin is None or not sys.stdin.isatty():
+                render.print_error(
+                    f"refusing to reset {db.describe()} without confirmation: "
+                    "pass --yes to reset it"
+                )
+                raise typer.Exit(1)
+            typer.confirm(f"Delete all data in {db.describe()}?", abort=True)
+        schema.reset(db)
+        revision = schema.current_revision(db)
+    render.console().print(f"Reset {db.describe()} (schema revision {revision})")
 
-        url = describe_url(get_settings().resolved_database_url)
-        if sys.stdin is None or not sys.stdin.isatty():
-            render.print_error(
-                f"refusing to reset {url} without confirmation: pass --yes to reset it"
-            )
-            raise typer.Exit(1)
-        typer.confirm(f"Delete all data in {url}?", abort=True)
-    _with_database(schema.reset, "Reset")
 
-
-def _with_database(change: Callable[[Database], None], done: str) -> None:
+@contextlib.contextmanager
+def _configured_database() -> Iterator[Database]:
+    """The database the settings name, its connections closed afterwards."""
     from baton.settings import get_settings
     from baton.storage.database import Database
-    from baton.storage.schema import current_revision
 
     settings = get_settings()
     db = Database(settings.resolved_database_url, timeout=settings.database_timeout)
     try:
-        change(db)
-        revision = current_revision(db)
+        yield db
     finally:
         db.dispose()
-    render.console().print(f"{done} {db.describe()} (schema revision {revision})")
 
 
 def describe_url(url: str) -> str:

@@ -6,9 +6,11 @@ task runner and coroutines, and never leak between concurrent runs.
 
 from __future__ import annotations
 
+import collections
 import contextvars
 import itertools
 import threading
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -19,6 +21,11 @@ if TYPE_CHECKING:
     from baton.engine.task_runners import TaskRunner
     from baton.flows import Flow
     from baton.tasks import Task
+
+
+# How many recent task results a flow run remembers for drawing its graph.
+MAX_REMEMBERED_RESULTS = 1000
+_SHARED_VALUE_TYPES = (bool, int, float, str, bytes)
 
 
 @dataclass
@@ -34,6 +41,9 @@ class FlowRunContext:
     _counters: dict[str, Iterator[int]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _submitted: set[Any] = field(default_factory=set)
+    _origins: collections.OrderedDict[int, tuple[Any, uuid.UUID]] = field(
+        default_factory=collections.OrderedDict
+    )
 
     def next_dynamic_key(self, task_key: str) -> int:
         """Number the calls of one task within this flow run: 0, 1, 2, ..."""
@@ -56,6 +66,27 @@ class FlowRunContext:
     def _forget(self, future: Any) -> None:
         with self._lock:
             self._submitted.discard(future)
+
+    def remember_result(self, value: Any, task_run_id: uuid.UUID) -> None:
+        """Note which task run returned ``value``, so passing it on draws a graph edge.
+
+        Values are matched by identity, so small ints, strings and other values
+        the interpreter shares are skipped; only the most recent results are
+        kept, which bounds memory in long flows.
+        """
+        if value is None or isinstance(value, _SHARED_VALUE_TYPES):
+            return
+        with self._lock:
+            self._origins[id(value)] = (value, task_run_id)
+            if len(self._origins) > MAX_REMEMBERED_RESULTS:
+                self._origins.popitem(last=False)
+
+    def origin_of(self, value: Any) -> uuid.UUID | None:
+        """The task run that returned ``value`` in this flow run, if remembered."""
+        if value is None or isinstance(value, _SHARED_VALUE_TYPES):
+            return None
+        found = self._origins.get(id(value))
+        return found[1] if found is not None and found[0] is value else None
 
     def pending_futures(self) -> list[Any]:
         with self._lock:

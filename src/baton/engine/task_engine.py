@@ -124,6 +124,7 @@ def prepare_task_run(
     parameters: dict[str, Any],
     wait_for: list[Any] | None,
     task_run_id: uuid.UUID | None = None,
+    mapped_from: dict[str, uuid.UUID] | None = None,
 ) -> tuple[TaskRun, TaskRunContext, list[Any]]:
     """Create the task run (Pending) with its upstream inputs recorded."""
     from baton.client import get_client
@@ -137,6 +138,11 @@ def prepare_task_run(
         if found:
             upstream.extend(found)
             task_inputs[name] = run_inputs(found)
+        origin = flow_ctx.origin_of(value) if flow_ctx is not None else None
+        if mapped_from and name in mapped_from:
+            origin = mapped_from[name]
+        if origin is not None:
+            task_inputs.setdefault(name, []).append(RunInput(input_type="task_run", id=origin))
     if wait_for:
         found = upstream_of(list(wait_for))
         upstream.extend(found)
@@ -215,9 +221,10 @@ def run_task_sync(
     parameters: dict[str, Any],
     wait_for: list[Any] | None = None,
     task_run_id: uuid.UUID | None = None,
+    mapped_from: dict[str, uuid.UUID] | None = None,
 ) -> State:
     """Run a synchronous task to its final state on this thread."""
-    _, ctx, upstream = prepare_task_run(task, parameters, wait_for, task_run_id)
+    _, ctx, upstream = prepare_task_run(task, parameters, wait_for, task_run_id, mapped_from)
     token = task_run_context.set(ctx)
     try:
         failed = _resolve_inputs(ctx, upstream, wait_for)
@@ -235,9 +242,10 @@ async def run_task_async(
     parameters: dict[str, Any],
     wait_for: list[Any] | None = None,
     task_run_id: uuid.UUID | None = None,
+    mapped_from: dict[str, uuid.UUID] | None = None,
 ) -> State:
     """Run an asynchronous task to its final state on the running event loop."""
-    _, ctx, upstream = prepare_task_run(task, parameters, wait_for, task_run_id)
+    _, ctx, upstream = prepare_task_run(task, parameters, wait_for, task_run_id, mapped_from)
     token = task_run_context.set(ctx)
     try:
         if upstream or wait_for:
@@ -252,6 +260,10 @@ async def run_task_async(
 
 
 def _finish(task: Task[..., Any], ctx: TaskRunContext, state: State) -> State:
+    if state.is_completed() and state.has_value():
+        flow_ctx = flow_run_context.get()
+        if flow_ctx is not None:
+            flow_ctx.remember_result(state._value, ctx.task_run.id)
     hooks = (
         task.on_completion
         if state.is_completed()
@@ -267,19 +279,26 @@ def _finish(task: Task[..., Any], ctx: TaskRunContext, state: State) -> State:
 
 
 def submit_task(
-    task: Task[..., Any], parameters: dict[str, Any], wait_for: list[Any] | None
+    task: Task[..., Any],
+    parameters: dict[str, Any],
+    wait_for: list[Any] | None,
+    mapped_from: dict[str, uuid.UUID] | None = None,
 ) -> TaskRunFuture[Any]:
-    """Start a task run on the flow's task runner (or a thread outside flows)."""
+    """Start a task run on the flow's task runner (or a thread outside flows).
+
+    ``mapped_from`` names, for mapped arguments, the task run that produced
+    the whole iterable, so each mapped run links back to it.
+    """
     task_run_id = new_id()
     flow_ctx = flow_run_context.get()
     if task.isasync:
 
         def call() -> State:
-            return asyncio.run(run_task_async(task, parameters, wait_for, task_run_id))
+            return asyncio.run(run_task_async(task, parameters, wait_for, task_run_id, mapped_from))
     else:
 
         def call() -> State:
-            return run_task_sync(task, parameters, wait_for, task_run_id)
+            return run_task_sync(task, parameters, wait_for, task_run_id, mapped_from)
 
     if flow_ctx is not None:
         future = flow_ctx.task_runner.submit(call)
