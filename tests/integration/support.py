@@ -12,7 +12,6 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
@@ -46,9 +45,8 @@ class Child:
     def env(self, **overrides: str) -> dict[str, str]:
         """The environment of a child: this home and database, no console logging."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("BATON_")}
-        env["PYTHONPATH"] = os.pathsep.join(
-            [str(BATON_IMPORT_ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
-        )
+        paths = [str(BATON_IMPORT_ROOT), os.environ.get("PYTHONPATH", "")]
+        env["PYTHONPATH"] = os.pathsep.join(path for path in paths if path)
         env["BATON_HOME"] = str(self.home)
         env["BATON_LOGGING_TO_CONSOLE"] = "false"
         if self._database_url:
@@ -58,7 +56,7 @@ class Child:
 
     def script(self, source: str) -> Path:
         path = self.directory / f"child_{uuid.uuid4().hex[:8]}.py"
-        path.write_text(textwrap.dedent(source))
+        path.write_text(source)
         return path
 
     def run(
@@ -160,17 +158,23 @@ class Records:
     def assert_completed_task_runs(self, run_ids: Sequence[uuid.UUID]) -> None:
         """Each task run finished COMPLETED and kept every state it went through."""
         states = self.task_run_states_of(run_ids)
-        assert states == dict.fromkeys(run_ids, "COMPLETED")
+        missing = [run_id for run_id in run_ids if run_id not in states]
+        assert not missing, f"{len(missing)} of {len(run_ids)} task runs were never recorded"
+        unfinished = {k: v for k, v in states.items() if v != "COMPLETED"}
+        assert not unfinished, f"{len(unfinished)} task runs did not complete: {unfinished}"
         histories = self.task_run_histories(run_ids)
-        incomplete = {k: v for k, v in histories.items() if v != FULL_HISTORY}
-        assert not incomplete, f"{len(incomplete)} task runs lack states, e.g. {incomplete}"
+        partial = {k: v for k, v in histories.items() if v != FULL_HISTORY}
+        example = next(iter(partial.items()), None)
+        assert not partial, f"{len(partial)} task runs have a partial history, e.g. {example}"
 
     def assert_completed_flow_run(self, run_id: uuid.UUID, task_count: int) -> list[uuid.UUID]:
         """The flow run and exactly ``task_count`` task runs of it completed, histories whole."""
-        assert self.flow_run_state(run_id) == "COMPLETED"
-        assert self.flow_run_history(run_id) == FULL_HISTORY
+        state = self.flow_run_state(run_id)
+        assert state == "COMPLETED", f"flow run {run_id} is {state}"
+        history = self.flow_run_history(run_id)
+        assert history == FULL_HISTORY, f"flow run {run_id} went through {history}"
         task_runs = self.task_run_states(run_id)
-        assert len(task_runs) == task_count
+        assert len(task_runs) == task_count, f"flow run {run_id} has {len(task_runs)} task runs"
         self.assert_completed_task_runs(list(task_runs))
         return list(task_runs)
 

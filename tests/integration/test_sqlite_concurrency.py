@@ -126,9 +126,8 @@ def test_two_processes_racing_on_a_new_sqlite_file_lose_nothing(
     reports = []
     for process, (stdout, stderr) in zip(processes, outputs, strict=True):
         assert "database is locked" not in stderr.lower()
-        reports.append(
-            Child.report(subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr))
-        )
+        finished = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+        reports.append(Child.report(finished))
     assert all(len(report["flow_runs"]) == 8 for report in reports)
     assert_all_recorded(open_records(child.database_url), reports)
 

@@ -9,6 +9,7 @@ PostgreSQL: a pooled engine; row locks keep concurrent transitions consistent.
 from __future__ import annotations
 
 import contextlib
+import math
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -54,7 +55,8 @@ class Database:
                     pool_pre_ping=True,
                     pool_size=10,
                     max_overflow=20,
-                    connect_args={"connect_timeout": int(self.timeout)},
+                    # psycopg counts whole seconds and reads 0 as "wait forever".
+                    connect_args={"connect_timeout": max(1, math.ceil(self.timeout))},
                 )
             except ModuleNotFoundError as error:
                 raise ConfigurationError(
