@@ -65,8 +65,24 @@ class Settings(BaseSettings):
 
 @functools.lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The process's settings, read once from the environment."""
-    return Settings()
+    """The process's settings, read once from the environment.
+
+    An invalid value is a ``ConfigurationError`` naming the variable, not a
+    validation traceback.
+    """
+    from pydantic import ValidationError
+
+    from baton.exceptions import ConfigurationError
+
+    try:
+        return Settings()
+    except ValidationError as error:
+        problems = "; ".join(
+            f"BATON_{'_'.join(str(p) for p in issue['loc']).upper()} "
+            f"({'_'.join(str(p) for p in issue['loc'])}): {issue['msg']}"
+            for issue in error.errors()
+        )
+        raise ConfigurationError(f"invalid setting: {problems}") from None
 
 
 def reload_settings() -> Settings:

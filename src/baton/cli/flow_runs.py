@@ -141,7 +141,8 @@ def logs(
         source = names.get(record.task_run_id or run.id, str(record.task_run_id))
         if not record.name.startswith("baton."):
             source = f"{source} ({record.name})"
-        line = Text(render.format_time(record.timestamp, milliseconds=True), style="grey50")
+        line = Text()
+        line.append(render.format_time(record.timestamp, milliseconds=True), style="grey50")
         line.append(" | ")
         line.append_text(render.level_text(record.level))
         line.append(" | ")
@@ -167,9 +168,10 @@ def _parse_level(value: str) -> int:
 
 
 def _details(run: FlowRun, task_runs: list[TaskRun]) -> Group:
-    state = render.run_state(run)
+    state = Text()
+    state.append_text(render.run_state(run))
     if run.state is not None and run.state.message:
-        state.append(f"  {run.state.message}", style="")
+        state.append(f"  {run.state.message}")
     rows: list[tuple[str, Any]] = [
         ("ID", run.id),
         ("Name", run.name),

@@ -10,6 +10,10 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
+import typer
+
+from baton.exceptions import ObjectNotFound
+
 if TYPE_CHECKING:
     from baton.client.base import BatonClient
     from baton.core.models import LogRecord, OrchestrationDecision, TaskRun
@@ -41,11 +45,9 @@ def flow_names(client: BatonClient) -> dict[uuid.UUID, str]:
 
 def flow_id(client: BatonClient, name: str) -> uuid.UUID:
     """The id of the flow called ``name``; ``ObjectNotFound`` if there is none."""
-    from baton.exceptions import ObjectNotFound
-
-    for flow_id_, flow_name in flow_names(client).items():
-        if flow_name == name:
-            return flow_id_
+    for found_id, found_name in flow_names(client).items():
+        if found_name == name:
+            return found_id
     raise ObjectNotFound("flow", repr(name))
 
 
@@ -91,15 +93,11 @@ def parse_id(value: str) -> uuid.UUID:
     try:
         return uuid.UUID(value.strip())
     except ValueError:
-        import typer
-
         raise typer.BadParameter(f"{value!r} is not an id (ids are UUIDs)") from None
 
 
 def state_types(values: Sequence[str]) -> list[StateType]:
     """``--state`` values (any case, repeated or comma-separated) as state types."""
-    import typer
-
     from baton.core.states import StateType
 
     known = {state_type.value: state_type for state_type in StateType}
