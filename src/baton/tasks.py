@@ -255,12 +255,14 @@ class Task(Generic[P, R]):
         iterables: dict[str, list[Any]] = {}
         mapped_from: dict[str, Any] = {}
         for name, value in parameters.items():
-            if isinstance(value, unmapped):
-                continue
-            if isinstance(value, (str, bytes, dict)) or not isinstance(value, Iterable):
-                continue
             from baton.engine.futures import TaskRunFuture
 
+            if isinstance(value, unmapped):
+                continue
+            if not isinstance(value, TaskRunFuture) and (
+                isinstance(value, (str, bytes, dict)) or not isinstance(value, Iterable)
+            ):
+                continue
             origin = _origin_of(value)
             if origin is not None:
                 mapped_from[name] = origin

@@ -1,8 +1,8 @@
 """The one interface the engine, the CLI and users talk to the orchestrator through.
 
-Two implementations: ``EmbeddedClient`` calls the services in-process on the
-local database (no server, no HTTP), and an HTTP client talks to a Baton
-server. One contract test suite runs against both.
+``EmbeddedClient`` calls the services in-process on the local database (no
+server, no HTTP). An HTTP implementation for talking to a Baton server is to
+implement the same interface and pass the same tests.
 """
 
 from __future__ import annotations

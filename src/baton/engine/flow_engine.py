@@ -7,6 +7,7 @@ run in the parent, so the parent's graph shows it as a node.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +23,7 @@ from baton.engine.logging import capture_prints, get_run_logger, setup_logging
 from baton.engine.machine import Outcome, run_machine
 from baton.engine.parameters import jsonable_parameters
 from baton.engine.results import persist_state_result
-from baton.engine.task_engine import failure_state
+from baton.engine.task_engine import failure_state, returned_state
 from baton.engine.timeouts import call_with_timeout
 from baton.exceptions import FlowRunTimeout, ParameterValidationError
 
@@ -80,16 +81,18 @@ class FlowRunPorts(RunPorts):
         return Outcome(value=value)
 
     def _wait_for_submitted(self) -> None:
-        """A flow finishes after the tasks it started, whether or not it waited for them."""
-        for future in self.ctx.pending_futures():
-            future.wait()
+        """A flow finishes after the tasks it started, whether or not it waited for them.
+
+        Their outcomes are the caller's business: a failure here does not end the flow.
+        """
+        concurrent.futures.wait([future.raw for future in self.ctx.pending_futures()])
 
     def settle(self, outcome: Outcome) -> State:
         if outcome.error is not None:
             return failure_state(outcome, self.logger)
         value = outcome.value
         if isinstance(value, State):
-            return value.fresh_copy()
+            return returned_state(value)
         try:
             value = resolve(value)
         except Exception as error:

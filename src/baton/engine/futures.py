@@ -21,6 +21,11 @@ class TaskRunFuture(Generic[R]):
         self.task_run_id = task_run_id
         self._future = future
 
+    @property
+    def raw(self) -> concurrent.futures.Future[State]:
+        """The underlying ``concurrent.futures.Future`` of the final state."""
+        return self._future
+
     def wait(self, timeout: float | None = None) -> State | None:
         """Wait for the final state; ``None`` if ``timeout`` passed first."""
         try:

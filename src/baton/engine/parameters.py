@@ -21,12 +21,7 @@ class ParameterValidator:
         self._adapters: dict[str, Any] | None = None
 
     def _build(self) -> dict[str, Any]:
-        from pydantic import ConfigDict, PydanticSchemaGenerationError, TypeAdapter
-
-        try:
-            hints = typing.get_type_hints(self.fn, include_extras=True)
-        except Exception:
-            hints = {}
+        hints = _resolvable_hints(self.fn)
         adapters: dict[str, Any] = {}
         for name, param in self.signature.parameters.items():
             if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
@@ -34,15 +29,11 @@ class ParameterValidator:
             annotation = hints.get(name, param.annotation)
             if annotation is inspect.Parameter.empty or annotation is Any:
                 continue
-            try:
-                adapters[name] = TypeAdapter(
-                    annotation, config=ConfigDict(arbitrary_types_allowed=True)
-                )
-            except Exception:
-                try:
-                    adapters[name] = TypeAdapter(annotation)
-                except (PydanticSchemaGenerationError, Exception):
-                    continue
+            if isinstance(annotation, str):  # a hint that could not be resolved
+                continue
+            adapter = _adapter_for(annotation)
+            if adapter is not None:
+                adapters[name] = adapter
         return adapters
 
     def validate(self, parameters: dict[str, Any]) -> dict[str, Any]:
@@ -67,6 +58,41 @@ class ParameterValidator:
         if problems:
             raise ParameterValidationError("; ".join(problems))
         return validated
+
+
+def _resolvable_hints(fn: Callable[..., Any]) -> dict[str, Any]:
+    """Type hints by parameter; one that cannot be resolved is left out (not validated)."""
+    try:
+        return typing.get_type_hints(fn, include_extras=True)
+    except Exception:
+        pass
+    hints: dict[str, Any] = {}
+    namespace = getattr(fn, "__globals__", {})
+    for name, hint in getattr(fn, "__annotations__", {}).items():
+        if not isinstance(hint, str):
+            hints[name] = hint
+            continue
+        try:  # what typing.get_type_hints does, one hint at a time
+            hints[name] = eval(hint, namespace)
+        except Exception:
+            continue
+    return hints
+
+
+def _adapter_for(annotation: Any) -> Any:
+    """A validator for ``annotation``, or ``None`` when pydantic cannot validate it."""
+    from pydantic import ConfigDict, PydanticUserError, TypeAdapter
+
+    for config in (ConfigDict(arbitrary_types_allowed=True), None):
+        try:
+            adapter = TypeAdapter(annotation, config=config)
+            adapter.core_schema  # noqa: B018 - forces a schema that was deferred
+            return adapter
+        except PydanticUserError:
+            continue
+        except Exception:
+            return None
+    return None
 
 
 def bind_parameters(

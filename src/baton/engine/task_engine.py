@@ -20,10 +20,11 @@ from baton.engine.context import TaskRunContext, flow_run_context, task_run_cont
 from baton.engine.drivers import RunPorts, drive, drive_async
 from baton.engine.futures import TaskRunFuture, resolve, run_inputs, upstream_of
 from baton.engine.hooks import run_hooks
+from baton.engine.logging import capture_prints
 from baton.engine.machine import Outcome, run_machine
 from baton.engine.results import persist_state_result
 from baton.engine.timeouts import call_with_timeout
-from baton.exceptions import TaskRunTimeout
+from baton.exceptions import RunAborted, TaskRunTimeout
 
 if TYPE_CHECKING:
     from baton.client.base import BatonClient
@@ -84,7 +85,7 @@ class TaskRunPorts(RunPorts):
                 state.state_details.retriable = retriable
             return state
         value = outcome.value
-        state = value.fresh_copy() if isinstance(value, State) else Completed(data=value)
+        state = returned_state(value)
         if state.is_completed():
             details = state.state_details
             if self.cache_key:
@@ -95,6 +96,17 @@ class TaskRunPorts(RunPorts):
             if options.should_persist(needed=bool(self.cache_key)):
                 persist_state_result(state, options, run_logger)
         return state
+
+
+def returned_state(value: Any) -> State:
+    """The state a run's return value stands for: a returned ``State`` as given
+    (a completed one without data means ``None``), anything else ``Completed``."""
+    if not isinstance(value, State):
+        return Completed(data=value)
+    state = value.fresh_copy()
+    if state.is_completed() and not state.has_value() and state.result_ref is None:
+        state.attach_value(None)
+    return state
 
 
 def failure_state(outcome: Outcome, run_logger: logging.LoggerAdapter) -> State:  # type: ignore[type-arg]
@@ -170,6 +182,8 @@ def prepare_task_run(
     log_prints = task.log_prints
     if log_prints is None:
         log_prints = flow_ctx.log_prints if flow_ctx is not None else False
+    if log_prints:
+        capture_prints()
     ctx = TaskRunContext(
         task=task, task_run=task_run, client=client, parameters=parameters, log_prints=log_prints
     )
@@ -199,6 +213,15 @@ def _resolve_inputs(
         assert answer.state is not None
         return answer.state.attach_value(error)
     return None
+
+
+def _aborted(ctx: TaskRunContext, error: RunAborted) -> State:
+    """A task the orchestrator will not let run ends Failed with the reason, not Pending."""
+    failed = Failed(name="Aborted", message=f"The orchestrator aborted the run: {error}")
+    failed.state_details.retriable = False
+    answer = ctx.client.set_task_run_state(ctx.task_run.id, failed.attach_value(error))
+    state = answer.state if answer.state is not None else failed
+    return state.attach_value(error)
 
 
 class _UpstreamFailed(Exception):
@@ -231,7 +254,10 @@ def run_task_sync(
         if failed is not None:
             return _finish(task, ctx, failed)
         start, cache_key = _start_state(task, ctx)
-        state = drive(run_machine(start), TaskRunPorts(task, ctx, cache_key))
+        try:
+            state = drive(run_machine(start), TaskRunPorts(task, ctx, cache_key))
+        except RunAborted as error:
+            state = _aborted(ctx, error)
         return _finish(task, ctx, state)
     finally:
         task_run_context.reset(token)
@@ -253,7 +279,10 @@ async def run_task_async(
             if failed is not None:
                 return _finish(task, ctx, failed)
         start, cache_key = _start_state(task, ctx)
-        state = await drive_async(run_machine(start), TaskRunPorts(task, ctx, cache_key))
+        try:
+            state = await drive_async(run_machine(start), TaskRunPorts(task, ctx, cache_key))
+        except RunAborted as error:
+            state = _aborted(ctx, error)
         return _finish(task, ctx, state)
     finally:
         task_run_context.reset(token)

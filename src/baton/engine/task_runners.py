@@ -2,8 +2,8 @@
 
 A runner receives a callable that drives one task run to its final state and
 returns a ``concurrent.futures.Future`` of that state. The thread pool is the
-default; the sequential runner runs each submission at once; Dask and Ray
-runners implement the same interface.
+default; the sequential runner runs each submission at once. Runners for
+distributed engines (Dask, Ray) are meant to implement the same interface.
 """
 
 from __future__ import annotations

@@ -16,8 +16,10 @@ import uuid
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
+from baton.exceptions import BatonError
 
-class SerializationError(Exception):
+
+class SerializationError(BatonError):
     """A value could not be turned into bytes, or bytes back into a value."""
 
 

@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
+from baton.exceptions import BatonError
 
-class ResultStorageError(Exception):
+
+class ResultStorageError(BatonError):
     """Result bytes could not be written, read or found."""
 
 

@@ -3,8 +3,8 @@
 A client *proposes* a state; a policy (an ordered list of small rules) answers
 ACCEPT, REJECT (enter another state instead), WAIT (try again after a delay) or
 ABORT, each with a reason that is recorded. See ``rules`` for the base class,
-``task_rules``/``flow_rules``/``common_rules`` for the rules and ``policies``
-for which rules apply to which kind of run.
+``common_rules`` and ``task_rules`` for the rules and ``policies`` for which
+rules apply to which kind of run.
 """
 
 from baton.core.orchestration.context import (
