@@ -150,7 +150,7 @@ def test_an_async_task_past_its_timeout_fails_timed_out(client: BatonClient) -> 
     async def pipeline() -> str:
         state = await stuck(return_state=True)
         assert state.is_failed() and state.name == "TimedOut"
-        with pytest.raises(TimeoutError, match="timeout of 0.1 s"):
+        with pytest.raises(TimeoutError, match=r"timeout of 0\.1 s"):
             state.result()
         return "survived"
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 import uuid
 from typing import Any
 
+import pydantic
 import pytest
 
 import baton
-from baton import flow, task
+from baton import flow, get_run_logger, task
 from baton.client.base import BatonClient
 from baton.core.models import Decision, FlowRun
 from baton.core.states import State, StateType
@@ -120,12 +122,46 @@ def test_parameters_are_coerced_by_type_hints_and_stored(client: BatonClient) ->
     assert run.parameters == {"day": "2026-01-31", "count": 5, "label": "daily"}
 
 
+class Window(pydantic.BaseModel):
+    start: dt.date
+    days: int
+
+
+def test_nested_parameters_are_coerced_too(client: BatonClient) -> None:
+    seen: list[Any] = []
+
+    @flow
+    def backfill(window: Window, ids: list[int]) -> int:
+        seen.append((window, ids))
+        return window.days * sum(ids)
+
+    assert backfill({"start": "2026-02-01", "days": "2"}, ["1", 2]) == 6  # type: ignore[arg-type]
+    assert seen == [(Window(start=dt.date(2026, 2, 1), days=2), [1, 2])]
+    assert only_flow_run(client).parameters == {
+        "window": {"start": "2026-02-01", "days": 2},
+        "ids": [1, 2],
+    }
+
+
+def test_a_hint_that_cannot_be_resolved_does_not_break_the_call(client: BatonClient) -> None:
+    class Local:
+        pass
+
+    @flow
+    def uses_local(item: Local, n: int) -> int:
+        return n
+
+    assert uses_local(Local(), 2) == 2
+    assert only_flow_run(client).state_type is StateType.COMPLETED
+
+
 def test_invalid_parameters_raise_naming_the_parameter_and_record_a_failed_run(
     client: BatonClient,
 ) -> None:
     calls: list[int] = []
+    failures: list[State] = []
 
-    @flow
+    @flow(on_failure=[lambda f, run, state: failures.append(state)])
     def double(n: int) -> int:
         calls.append(n)
         return n * 2
@@ -145,6 +181,7 @@ def test_invalid_parameters_raise_naming_the_parameter_and_record_a_failed_run(
         StateType.PENDING,
         StateType.FAILED,
     ]
+    assert [f.id for f in failures] == [run.state.id]
 
 
 def test_invalid_parameters_with_return_state_give_the_failed_state(client: BatonClient) -> None:
@@ -199,6 +236,19 @@ def test_a_flow_returning_a_completed_state_sets_its_outcome(client: BatonClient
     run = client.read_flow_run(run_id_of(state))
     assert run.state_type is StateType.COMPLETED
     assert run.state is not None and run.state.message == "all good"
+
+
+def test_a_flow_returning_a_completed_state_without_data_returns_none(
+    client: BatonClient,
+) -> None:
+    @flow
+    def skip() -> State:
+        return Completed(message="nothing to do")
+
+    assert skip() is None
+    run = only_flow_run(client)
+    assert run.state_type is StateType.COMPLETED
+    assert run.state is not None and run.state.message == "nothing to do"
 
 
 def test_a_flow_returning_a_failed_state_fails_without_an_exception(client: BatonClient) -> None:
@@ -395,3 +445,40 @@ def test_flow_tags_and_a_tags_block_are_recorded(client: BatonClient) -> None:
     assert [sorted(t.tags) for t in inner] == [["backfill", "eu"]]
     outside = client.read_task_runs(flow_run_id=runs[2].id)
     assert [t.tags for t in outside] == [[]]
+
+
+# --- isolation ---------------------------------------------------------------------------------
+
+
+def test_flows_running_at_once_in_two_threads_keep_their_runs_apart(client: BatonClient) -> None:
+    both_inside = threading.Barrier(2, timeout=10)
+
+    @task
+    def step(label: str) -> str:
+        both_inside.wait()
+        get_run_logger().info("step of %s", label)
+        return label
+
+    @flow
+    def labelled(label: str) -> str:
+        return step(label) + step(label)
+
+    states: dict[str, State] = {}
+
+    def run(label: str) -> None:
+        states[label] = labelled(label, return_state=True)
+
+    threads = [threading.Thread(target=run, args=(label,)) for label in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    assert {label: state.result() for label, state in states.items()} == {"a": "aa", "b": "bb"}
+    for label, state in states.items():
+        run_id = run_id_of(state)
+        assert client.read_flow_run(run_id).parameters == {"label": label}
+        task_runs = client.read_task_runs(flow_run_id=run_id)
+        assert sorted(t.name for t in task_runs) == ["step-0", "step-1"]
+        task_logs = [r.message for r in client.read_logs(flow_run_id=run_id) if r.task_run_id]
+        assert task_logs == [f"step of {label}"] * 2

@@ -98,6 +98,49 @@ def test_map_fans_out_with_unmapped_arguments_passed_whole(client: BatonClient) 
     assert names == ["add-0", "add-1", "add-2", "scale-0", "scale-1"]
 
 
+def test_map_over_the_future_of_a_list(client: BatonClient) -> None:
+    @task
+    def produce() -> list[int]:
+        return [1, 2, 3]
+
+    @flow
+    def pipeline() -> list[int]:
+        return [f.result() for f in double.map(produce.submit())]
+
+    assert pipeline() == [2, 4, 6]
+    names = sorted(r.name for r in client.read_task_runs())
+    assert names == ["double-0", "double-1", "double-2", "produce-0"]
+
+
+def test_map_over_futures_passes_each_value_and_records_each_edge(client: BatonClient) -> None:
+    ids: dict[str, Any] = {}
+
+    @flow
+    def pipeline() -> list[int]:
+        upstream = double.map([1, 2])
+        downstream = double.map(upstream)
+        ids.update(up=[f.task_run_id for f in upstream], down=[f.task_run_id for f in downstream])
+        return [f.result() for f in downstream]
+
+    assert pipeline() == [4, 8]
+    for up, down in zip(ids["up"], ids["down"], strict=True):
+        assert upstream_ids(client.read_task_run(down).task_inputs["x"]) == [up]
+
+
+def test_a_state_as_input_is_resolved_and_recorded(client: BatonClient) -> None:
+    ids: dict[str, Any] = {}
+
+    @flow
+    def pipeline() -> int:
+        state = double(3, return_state=True)
+        ids["up"] = state.state_details.task_run_id
+        return add(state, 1)
+
+    assert pipeline() == 7
+    add_run = next(r for r in client.read_task_runs() if r.name == "add-0")
+    assert upstream_ids(add_run.task_inputs["x"]) == [ids["up"]]
+
+
 def test_map_over_arguments_of_unequal_length_raises_a_clear_error(client: BatonClient) -> None:
     @flow
     def pipeline() -> None:
@@ -326,6 +369,17 @@ def test_a_two_worker_pool_runs_two_tasks_at_once(client: BatonClient) -> None:
 
     assert pipeline() == [0, 1]
     assert all(r.state_type is StateType.COMPLETED for r in client.read_task_runs())
+
+
+def test_many_concurrent_submissions_are_all_recorded(client: BatonClient) -> None:
+    @flow(task_runner=ThreadPoolTaskRunner(max_workers=8))
+    def pipeline() -> int:
+        return sum(f.result() for f in double.map(range(60)))
+
+    assert pipeline() == 2 * sum(range(60))
+    runs = client.read_task_runs()
+    assert sorted(r.name for r in runs) == sorted(f"double-{i}" for i in range(60))
+    assert client.count_task_runs(state_types=[StateType.COMPLETED]) == 60
 
 
 def test_a_task_submitted_outside_a_flow_runs_and_is_recorded(client: BatonClient) -> None:

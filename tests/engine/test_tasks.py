@@ -13,7 +13,7 @@ from baton.client.base import BatonClient
 from baton.core.models import Decision, TaskRun
 from baton.core.states import State, StateType
 from baton.exceptions import FailedRun
-from baton.states import Failed
+from baton.states import Completed, Failed
 from baton.tasks import exponential_backoff, task_input_hash
 
 
@@ -121,6 +121,41 @@ def test_a_task_returning_a_failed_state_fails_without_an_exception(client: Bato
     run = only_task_run(client)
     assert run.state_type is StateType.FAILED
     assert run.state is not None and run.state.message == "no rows to load"
+
+
+def test_a_task_returning_a_completed_state_without_data_returns_none(
+    client: BatonClient,
+) -> None:
+    @task
+    def skip() -> State:
+        return Completed(message="nothing to do")
+
+    assert skip() is None
+    run = only_task_run(client)
+    assert run.state_type is StateType.COMPLETED
+    assert run.state is not None and run.state.message == "nothing to do"
+
+
+def test_an_interrupt_crashes_the_task_and_calls_on_crashed(client: BatonClient) -> None:
+    class Interrupt(BaseException):
+        """Not an ``Exception``: stands for an interrupt or a stop from outside."""
+
+    crashed: list[State] = []
+
+    @task(on_crashed=[lambda t, run, state: crashed.append(state)])
+    def interrupted() -> None:
+        raise Interrupt("stop now")
+
+    @flow
+    def pipeline() -> str:
+        state = interrupted(return_state=True)
+        assert state.is_crashed()
+        return state.message or ""
+
+    assert pipeline() == "Execution was interrupted: Interrupt: stop now"
+    run = only_task_run(client)
+    assert run.state_type is StateType.CRASHED
+    assert [s.id for s in crashed] == [run.state.id if run.state else None]
 
 
 # --- retries -----------------------------------------------------------------------------------
@@ -267,12 +302,38 @@ def test_a_task_running_past_its_timeout_fails_timed_out(client: BatonClient) ->
     assert pipeline() == "flow goes on"
     [state] = states
     assert state.is_failed() and state.name == "TimedOut"
-    with pytest.raises(TimeoutError, match="timeout of 0.2 s"):
+    with pytest.raises(TimeoutError, match=r"timeout of 0\.2 s"):
         state.result()
 
     run = only_task_run(client)
     assert run.state_type is StateType.FAILED
     assert run.state_name == "TimedOut"
+
+
+def test_a_timed_out_attempt_is_retried(client: BatonClient) -> None:
+    attempts: list[int] = []
+
+    @task(timeout_seconds=0.2, retries=1)
+    def slow_once() -> int:
+        attempts.append(1)
+        if len(attempts) == 1:
+            for _ in range(500):
+                time.sleep(0.01)
+        return len(attempts)
+
+    assert slow_once() == 2
+    run = only_task_run(client)
+    assert run.state_type is StateType.COMPLETED
+    assert state_names(client, run) == [
+        "Pending",
+        "Running",
+        "AwaitingRetry",
+        "Retrying",
+        "Completed",
+    ]
+    [decision] = client.read_decisions([run.id])
+    assert decision.rule == "RetryFailedTasks"
+    assert "timeout" in decision.reason
 
 
 # --- caching -----------------------------------------------------------------------------------
@@ -372,6 +433,18 @@ def test_an_expired_cache_entry_is_not_used(client: BatonClient) -> None:
     assert runs[0].state is not None
     expiration = runs[0].state.state_details.cache_expiration
     assert expiration is not None and expiration <= runs[1].created
+
+
+def test_a_cache_key_fn_returning_none_disables_caching(client: BatonClient) -> None:
+    calls: list[int] = []
+
+    @task(cache_key_fn=lambda ctx, params: None)
+    def uncached() -> int:
+        calls.append(1)
+        return len(calls)
+
+    assert [uncached(), uncached()] == [1, 2]
+    assert [r.state_name for r in client.read_task_runs()] == ["Completed", "Completed"]
 
 
 def test_a_failed_task_is_not_cached(client: BatonClient) -> None:
