@@ -3,6 +3,7 @@
     BatonError
     ├── ConfigurationError          settings that cannot work (bad database URL, ...)
     ├── StorageError                the database cannot be reached or is unusable
+    ├── ServerError                 the Baton server is unreachable or refused a request
     ├── ObjectNotFound              an id that names nothing
     ├── ParameterValidationError    flow parameters that do not fit the signature
     ├── OrchestrationError          the orchestrator refused or aborted a run
@@ -32,6 +33,10 @@ class StorageError(BatonError):
     """The database is unreachable, corrupt or otherwise unusable."""
 
 
+class ServerError(BatonError):
+    """The Baton server could not be reached, or answered with an error."""
+
+
 class ObjectNotFound(BatonError):
     """No object has the requested id."""
 
@@ -39,6 +44,12 @@ class ObjectNotFound(BatonError):
         super().__init__(f"{kind} {ident} not found")
         self.kind = kind
         self.ident = ident
+
+    @classmethod
+    def from_message(cls, message: str) -> ObjectNotFound:
+        """The error a server reported as ``"<kind> <id> not found"``."""
+        kind, _, ident = message.removesuffix(" not found").rpartition(" ")
+        return cls(kind or "object", ident)
 
 
 class ParameterValidationError(BatonError, ValueError):

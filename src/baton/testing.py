@@ -11,6 +11,9 @@ or anywhere, as a context manager::
 
     with baton_test_harness():
         my_flow()
+
+``baton_test_harness(server=True)`` also starts a real Baton server on a free
+loopback port and points the SDK at it over HTTP, as ``BATON_API_URL`` does.
 """
 
 from __future__ import annotations
@@ -28,11 +31,14 @@ _VARIABLES = ("BATON_HOME", "BATON_DATABASE_URL", "BATON_API_URL", "BATON_RESULT
 
 
 @contextlib.contextmanager
-def baton_test_harness(database_url: str | None = None) -> Iterator[BatonClient]:
+def baton_test_harness(
+    database_url: str | None = None, server: bool = False
+) -> Iterator[BatonClient]:
     """Point Baton at a fresh home (and database) for the block; restore everything after.
 
     ``database_url`` selects another database (e.g. PostgreSQL); by default a
-    new SQLite file in a temporary home is used.
+    new SQLite file in a temporary home is used. With ``server=True`` flows
+    talk to a real server on loopback, started for the block.
     """
     saved = {name: os.environ.get(name) for name in _VARIABLES}
     reset_client()
@@ -46,7 +52,17 @@ def baton_test_harness(database_url: str | None = None) -> Iterator[BatonClient]
             os.environ.pop("BATON_DATABASE_URL", None)
         reload_settings()
         try:
-            yield get_client()
+            if server:
+                with running_server() as url:
+                    os.environ["BATON_API_URL"] = url
+                    reload_settings()
+                    reset_client()
+                    try:
+                        yield get_client()
+                    finally:
+                        reset_client()
+            else:
+                yield get_client()
         finally:
             reset_client()
             for name, value in saved.items():
@@ -55,6 +71,43 @@ def baton_test_harness(database_url: str | None = None) -> Iterator[BatonClient]
                 else:
                     os.environ[name] = value
             reload_settings()
+
+
+@contextlib.contextmanager
+def running_server(host: str = "127.0.0.1") -> Iterator[str]:
+    """A Baton server on a free port of ``host`` for the block; yields its API URL.
+
+    It serves the database the settings name, like ``baton server start``.
+    """
+    import socket
+    import threading
+
+    import uvicorn
+
+    from baton.api import create_app
+
+    app = create_app()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, log_level="warning", lifespan="off")
+    uvicorn_server = uvicorn.Server(config)
+    thread = threading.Thread(
+        target=uvicorn_server.run, kwargs={"sockets": [sock]}, name="baton-test-server"
+    )
+    thread.start()
+    try:
+        while not uvicorn_server.started:
+            if not thread.is_alive():
+                raise RuntimeError("the test server did not start")
+            thread.join(0.01)
+        yield f"http://{host}:{port}/api"
+    finally:
+        uvicorn_server.should_exit = True
+        thread.join()
+        sock.close()
+        app.state.db.dispose()
 
 
 try:

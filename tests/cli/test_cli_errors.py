@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import uuid
@@ -120,15 +121,30 @@ def test_unsupported_database_url(
     assert "unsupported database" in error_line(result.stderr)
 
 
-def test_api_url_is_refused(
+def test_an_unreachable_server_is_one_line_naming_its_url(
     invoke: Callable[..., Any],
     error_line: Callable[[str], str],
     settings_env: Callable[[str, str], None],
 ) -> None:
-    settings_env("BATON_API_URL", "http://baton.example:4200/api")
+    with socket.socket() as probe:  # a loopback port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/api"
+    settings_env("BATON_API_URL", url)
     result = invoke("flow-run", "ls")
     assert result.exit_code == 1
-    assert "BATON_API_URL" in error_line(result.stderr)
+    assert f"cannot reach the Baton server at {url}" in error_line(result.stderr)
+
+
+def test_an_api_url_that_is_not_http_is_refused(
+    invoke: Callable[..., Any],
+    error_line: Callable[[str], str],
+    settings_env: Callable[[str, str], None],
+) -> None:
+    settings_env("BATON_API_URL", "localhost:4200")
+    result = invoke("flow-run", "ls")
+    assert result.exit_code == 1
+    assert "BATON_API_URL must be an http" in error_line(result.stderr)
 
 
 def test_invalid_setting(

@@ -13,7 +13,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from baton.cli import concurrency, database, flow_runs, render, task_runs
+from baton.cli import concurrency, database, flow_runs, render, server, task_runs
 from baton.exceptions import BatonError
 
 
@@ -43,6 +43,7 @@ app.add_typer(flow_runs.app)
 app.add_typer(task_runs.app)
 app.add_typer(concurrency.app)
 app.add_typer(database.app)
+app.add_typer(server.app)
 
 
 @app.command("version")
@@ -54,10 +55,7 @@ def version() -> None:
     from baton.settings import get_settings
 
     settings = get_settings()
-    if settings.api_url:
-        api = f"server at {settings.api_url} (not supported by this version)"
-    else:
-        api = "embedded (no server)"
+    api = f"server at {settings.api_url}" if settings.api_url else "embedded (no server)"
     rows = [
         ("Version", __version__),
         ("Python", f"{platform.python_version()} ({platform.python_implementation()})"),

@@ -37,10 +37,13 @@ def _create_client() -> BatonClient:
 
     settings = get_settings()
     if settings.api_url:
-        raise ConfigurationError(
-            f"BATON_API_URL is set ({settings.api_url}) but this version of Baton runs flows "
-            "in-process only; unset it to use the local database"
-        )
+        if not settings.api_url.startswith(("http://", "https://")):
+            raise ConfigurationError(
+                f"BATON_API_URL must be an http:// or https:// URL, got {settings.api_url!r}"
+            )
+        from baton.client.http import HttpClient
+
+        return HttpClient(settings.api_url)
     db = Database(settings.resolved_database_url, timeout=settings.database_timeout)
     ensure_schema(db)
     return EmbeddedClient(db, gather_seconds=settings.write_batch_seconds)

@@ -19,7 +19,6 @@ from sqlalchemy import Connection
 
 from baton.client.base import BatonClient
 from baton.core.actions import FlowRunCreate, LogCreate, TaskRunCreate
-from baton.core.fast import construct
 from baton.core.ids import new_id
 from baton.core.models import (
     ConcurrencyLimit,
@@ -31,12 +30,12 @@ from baton.core.models import (
     RunModel,
     TaskRun,
 )
-from baton.core.names import generate_run_name
 from baton.core.orchestration import OrchestrationResult
 from baton.core.orchestration.policies import TASK_POLICY
-from baton.core.states import TERMINAL_TYPES, State, StateType, utcnow
+from baton.core.states import TERMINAL_TYPES, State, StateType
 from baton.exceptions import ObjectNotFound
 from baton.orchestrator import transitions
+from baton.orchestrator.runs import new_flow_run, new_task_run
 from baton.storage.database import Database
 from baton.storage.queries import concurrency, decisions, flows, logs, runs
 from baton.storage.queries.rows import run_row
@@ -65,50 +64,13 @@ class EmbeddedClient(BatonClient):
             return flows.read_flows(conn, limit=limit, offset=offset)
 
     def create_flow_run(self, data: FlowRunCreate) -> FlowRun:
-        run = FlowRun(
-            id=data.id or new_id(),
-            name=data.name or generate_run_name(),
-            flow_id=data.flow_id,
-            parameters=data.parameters,
-            tags=data.tags,
-            parent_task_run_id=data.parent_task_run_id,
-            deployment_id=data.deployment_id,
-            flow_version=data.flow_version,
-            empirical_policy=data.empirical_policy,
-        )
-        state = data.state.model_copy(deep=True) if data.state else None
+        run = new_flow_run(data)
+        state = data.state
         self.writer.call(lambda conn: transitions.create_run(conn, RunKind.FLOW_RUN, run, state))
         return run
 
     def create_task_run(self, data: TaskRunCreate) -> TaskRun:
-        now = utcnow()
-        run = construct(
-            TaskRun,
-            {
-                "id": data.id or new_id(),
-                "created": now,
-                "updated": now,
-                "name": data.name,
-                "state_type": None,
-                "state_name": None,
-                "state": None,
-                "run_count": 0,
-                "expected_start_time": None,
-                "start_time": None,
-                "end_time": None,
-                "total_run_time": 0.0,
-                "tags": data.tags,
-                "empirical_policy": data.empirical_policy,
-                "flow_run_id": data.flow_run_id,
-                "task_key": data.task_key,
-                "dynamic_key": data.dynamic_key,
-                "cache_key": data.cache_key,
-                "cache_expiration": data.cache_expiration,
-                "task_version": data.task_version,
-                "task_inputs": data.task_inputs,
-                "flow_run_run_count": 0,
-            },
-        )
+        run = new_task_run(data)
         state = data.state
         if state is not None and TASK_POLICY.needs_store(run, None, state):
             self.writer.call(

@@ -39,3 +39,9 @@ def read_flows(conn: Connection, limit: int = 200, offset: int = 0) -> list[Flow
     table = m.table_of(m.Flow)
     statement = select(table).order_by(table.c.name).limit(limit).offset(offset)
     return [Flow.model_validate(row._mapping) for row in conn.execute(statement)]
+
+
+def read_flow_by_name(conn: Connection, name: str) -> Flow | None:
+    table = m.table_of(m.Flow)
+    row = conn.execute(select(table).where(table.c.name == name)).first()
+    return Flow.model_validate(row._mapping) if row else None

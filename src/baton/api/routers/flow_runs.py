@@ -1,0 +1,96 @@
+"""Flow runs: create, read, propose states, and see why things happened."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response, status
+
+from baton.api.deps import DatabaseDep, ReadConn, RunId
+from baton.api.routers import run_common
+from baton.api.schemas.other import GraphNode
+from baton.api.schemas.runs import FlowRunCreateBody, FlowRunResponse, TaskRunInput
+from baton.api.schemas.states import OrchestrationResultResponse, SetStateBody, StateResponse
+from baton.core.models import FlowRun, OrchestrationDecision, RunKind, TaskRun
+from baton.exceptions import ObjectNotFound
+from baton.orchestrator.runs import new_flow_run
+from baton.storage.queries import flows, runs
+
+router = APIRouter(prefix="/flow_runs", tags=["flow runs"])
+KIND = RunKind.FLOW_RUN
+
+
+@router.post("/", status_code=status.HTTP_201_CREATED)
+def create_flow_run(body: FlowRunCreateBody, db: DatabaseDep) -> FlowRunResponse:
+    """Create a flow run; its initial state, if given, is orchestrated."""
+    action = body.to_action()
+    with db.read() as conn:
+        if flows.read_flow(conn, action.flow_id) is None:
+            raise ObjectNotFound("flow", action.flow_id)
+    run = new_flow_run(action)
+    run_common.create_run(db, KIND, run, action.state)
+    return FlowRunResponse.from_run(run)
+
+
+@router.get("/{id}")
+def read_flow_run(run_id: RunId, conn: ReadConn) -> FlowRunResponse:
+    run = run_common.read_run_or_404(conn, KIND, run_id)
+    assert isinstance(run, FlowRun)
+    return FlowRunResponse.from_run(run)
+
+
+@router.delete("/{id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_flow_run(run_id: RunId, db: DatabaseDep) -> Response:
+    run_common.delete_run(db, KIND, run_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/{id}/set_state", status_code=status.HTTP_201_CREATED)
+def set_flow_run_state(
+    run_id: RunId, body: SetStateBody, db: DatabaseDep
+) -> OrchestrationResultResponse:
+    """Propose a state; the answer says whether it was accepted, and if not, why."""
+    return run_common.set_state(db, KIND, run_id, body)
+
+
+@router.get("/{id}/states")
+def read_flow_run_states(run_id: RunId, conn: ReadConn) -> list[StateResponse]:
+    """The run's full state history, oldest first."""
+    return run_common.read_states(conn, KIND, run_id)
+
+
+@router.get("/{id}/decisions")
+def read_flow_run_decisions(run_id: RunId, conn: ReadConn) -> list[OrchestrationDecision]:
+    """Every recorded non-trivial decision about the run and its task runs (Baton)."""
+    return run_common.read_decisions(conn, KIND, run_id)
+
+
+@router.get("/{id}/graph")
+def read_flow_run_graph(run_id: RunId, conn: ReadConn) -> list[GraphNode]:
+    """The run's task runs with their upstream dependencies, for drawing the run."""
+    run_common.read_run_or_404(conn, KIND, run_id)
+    task_runs = runs.read_runs(
+        conn, RunKind.TASK_RUN, flow_run_id=run_id, limit=1_000_000, newest_first=False
+    )
+    nodes = []
+    for task_run in task_runs:
+        assert isinstance(task_run, TaskRun)
+        upstream = [
+            TaskRunInput(input_type=item.input_type, id=item.id, name=item.name)
+            for inputs in task_run.task_inputs.values()
+            for item in inputs
+        ]
+        state = task_run.state
+        nodes.append(
+            GraphNode(
+                id=task_run.id,
+                name=task_run.name,
+                upstream_dependencies=upstream,
+                state=StateResponse.from_state(state) if state else None,
+                expected_start_time=task_run.expected_start_time,
+                start_time=task_run.start_time,
+                end_time=task_run.end_time,
+                total_run_time=task_run.total_run_time,
+                estimated_run_time=task_run.duration() or 0.0,
+                child_flow_run_id=state.state_details.child_flow_run_id if state else None,
+            )
+        )
+    return nodes
