@@ -45,6 +45,7 @@ def _empty_postgres(url: str) -> None:
                 pytest.mark.skipif(not POSTGRES_URL, reason="BATON_TEST_POSTGRES_URL is not set"),
             ],
         ),
+        pytest.param("sqlite-http", marks=[pytest.mark.http]),
     ]
 )
 def database_url(request: pytest.FixtureRequest) -> str | None:
@@ -63,9 +64,11 @@ def database_url(request: pytest.FixtureRequest) -> str | None:
 
 
 @pytest.fixture
-def client(database_url: str | None) -> Iterator[BatonClient]:
-    """The embedded client on a fresh database (SQLite, and PostgreSQL when available)."""
-    with baton_test_harness(database_url) as baton_client:
+def client(request: pytest.FixtureRequest, database_url: str | None) -> Iterator[BatonClient]:
+    """A client on a fresh database: embedded on SQLite and on PostgreSQL (when available),
+    and over HTTP to a real server on loopback (``sqlite-http``)."""
+    over_http = request.node.callspec.params.get("database_url") == "sqlite-http"
+    with baton_test_harness(database_url, server=over_http) as baton_client:
         yield baton_client
 
 

@@ -165,7 +165,9 @@ def test_a_limit_of_zero_aborts_the_task_with_a_clear_error(client: BatonClient)
     assert calls == []
     [run] = client.read_task_runs()
     assert run.run_count == 0
-    assert run.state_type not in (StateType.RUNNING, StateType.COMPLETED)
+    assert run.state_type is StateType.FAILED
+    assert run.state is not None and run.state.message is not None
+    assert "concurrency limit for tag 'frozen' is 0" in run.state.message
     [decision] = client.read_decisions([run.id])
     assert decision.decision is Decision.ABORT
     assert decision.rule == "SecureTaskConcurrencySlots"
@@ -191,3 +193,6 @@ def test_a_submitted_task_under_a_zero_limit_fails_its_future(client: BatonClien
         return "handled"
 
     assert pipeline() == "handled"
+    [run] = client.read_task_runs()
+    assert run.state_type is StateType.FAILED
+    assert run.run_count == 0

@@ -120,6 +120,28 @@ def test_log_prints_turns_prints_into_run_logs(
     assert "flow printing" not in out and "task printing" not in out
 
 
+def test_log_prints_on_a_task_alone_captures_its_prints(
+    client: BatonClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    @task(log_prints=True)
+    def chatty() -> None:
+        print("only this task logs prints")
+
+    @flow
+    def pipeline() -> None:
+        print("the flow does not")
+        chatty()
+
+    state = pipeline(return_state=True)
+    logs = client.read_logs(flow_run_id=state.state_details.flow_run_id)
+    printed = [r for r in logs if r.message == "only this task logs prints"]
+    assert len(printed) == 1 and printed[0].task_run_id is not None
+    assert "the flow does not" not in messages(logs)
+    out = capsys.readouterr().out
+    assert "the flow does not" in out
+    assert "only this task logs prints" not in out
+
+
 def test_prints_are_not_captured_without_log_prints(
     client: BatonClient, capsys: pytest.CaptureFixture[str]
 ) -> None:

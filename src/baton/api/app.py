@@ -13,6 +13,7 @@ from baton.api.routers import (
     flows,
     health,
     logs,
+    queries,
     task_runs,
 )
 from baton.storage.database import Database
@@ -37,6 +38,15 @@ def create_app(db: Database | None = None) -> FastAPI:
     )
     app.state.db = db
     install_error_handlers(app)
-    for module in (health, flows, flow_runs, task_runs, logs, concurrency_limits, decisions):
+    for module in (
+        health,
+        queries,
+        flows,
+        flow_runs,
+        task_runs,
+        logs,
+        concurrency_limits,
+        decisions,
+    ):
         app.include_router(module.router, prefix="/api")
     return app

@@ -44,6 +44,7 @@ from baton.exceptions import BatonError, ObjectNotFound, ServerError, StorageErr
 
 RETRY_ATTEMPTS = 5
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
+PAGE_SIZE = 200  # the API's largest page
 LOG_BATCH_SIZE = 500
 LOG_BATCH_SECONDS = 0.5
 
@@ -85,15 +86,26 @@ class HttpClient(BatonClient):
             time.sleep(min(2.0, 0.1 * 2 ** (attempt - 1)))
         raise AssertionError("unreachable")
 
+    def paged(self, path: str, body: dict[str, Any], limit: int, offset: int) -> list[Any]:
+        """Up to ``limit`` items of a filter endpoint, fetched a page at a time."""
+        items: list[Any] = []
+        while len(items) < limit:
+            size = min(PAGE_SIZE, limit - len(items))
+            page = self.request(
+                "POST", path, json={**body, "limit": size, "offset": offset + len(items)}
+            )
+            items.extend(page)
+            if len(page) < size:
+                break
+        return items
+
     # -- flows and runs ----------------------------------------------------
     def read_or_create_flow(self, name: str) -> Flow:
         body = FlowCreateBody(name=name).model_dump(mode="json")
         return Flow.model_validate(self.request("POST", "/flows/", json=body))
 
     def read_flows(self, limit: int = 200, offset: int = 0) -> list[Flow]:
-        found = self.request(
-            "POST", "/flows/filter", json={"limit": limit, "offset": offset, "sort": "NAME_ASC"}
-        )
+        found = self.paged("/flows/filter", {"sort": "NAME_ASC"}, limit, offset)
         return [Flow.model_validate(FlowResponse.model_validate(f).model_dump()) for f in found]
 
     def create_flow_run(self, data: FlowRunCreate) -> FlowRun:
@@ -137,21 +149,21 @@ class HttpClient(BatonClient):
         limit: int = 50,
         offset: int = 0,
     ) -> list[FlowRun]:
-        body: dict[str, Any] = {"limit": limit, "offset": offset, "sort": "ID_DESC"}
+        body: dict[str, Any] = {"sort": "ID_DESC"}
         if flow_id is not None:
             body["flows"] = {"id": {"any_": [str(flow_id)]}}
         if state_types:
             body["flow_runs"] = {"state": {"type": {"any_": [t.value for t in state_types]}}}
-        found = self.request("POST", "/flow_runs/filter", json=body)
+        found = self.paged("/flow_runs/filter", body, limit, offset)
         return [FlowRunResponse.model_validate(run).to_run() for run in found]
 
     def read_task_runs(
         self, *, flow_run_id: uuid.UUID | None = None, limit: int = 200, offset: int = 0
     ) -> list[TaskRun]:
-        body: dict[str, Any] = {"limit": limit, "offset": offset, "sort": "ID_ASC"}
+        body: dict[str, Any] = {"sort": "ID_ASC"}
         if flow_run_id is not None:
             body["task_runs"] = {"flow_run_id": {"any_": [str(flow_run_id)]}}
-        found = self.request("POST", "/task_runs/filter", json=body)
+        found = self.paged("/task_runs/filter", body, limit, offset)
         return [TaskRunResponse.model_validate(run).to_run() for run in found]
 
     def count_task_runs(
@@ -197,10 +209,9 @@ class HttpClient(BatonClient):
             logs["flow_run_id"] = {"any_": [str(flow_run_id)]}
         if task_run_id is not None:
             logs["task_run_id"] = {"any_": [str(task_run_id)]}
-        body = {"logs": logs, "limit": limit, "offset": offset, "sort": "TIMESTAMP_ASC"}
-        return [
-            LogRecord.model_validate(r) for r in self.request("POST", "/logs/filter", json=body)
-        ]
+        body = {"logs": logs, "sort": "TIMESTAMP_ASC"}
+        found = self.paged("/logs/filter", body, limit, offset)
+        return [LogRecord.model_validate(record) for record in found]
 
     # -- concurrency limits ------------------------------------------------
     def create_concurrency_limit(self, tag: str, limit: int) -> ConcurrencyLimit:

@@ -114,10 +114,12 @@ class FlowRunCreateBody(WireModel):
     tags: list[str] = Field(default_factory=list)
     idempotency_key: str | None = None
     deployment_id: uuid.UUID | None = None
+    id: uuid.UUID | None = Field(default=None, description="Chosen by the client (Baton).")
 
     @classmethod
     def from_action(cls, action: FlowRunCreate) -> FlowRunCreateBody:
         return cls(
+            id=action.id,
             flow_id=action.flow_id,
             name=action.name,
             parameters=action.parameters,
@@ -131,6 +133,7 @@ class FlowRunCreateBody(WireModel):
 
     def to_action(self) -> FlowRunCreate:
         return FlowRunCreate(
+            id=self.id,
             flow_id=self.flow_id,
             name=self.name,
             parameters=self.parameters,

@@ -77,7 +77,7 @@ def update_run_progress(conn: Connection, kind: RunKind, rows: Sequence[dict[str
     conn.execute(statement, [{**row, "b_id": row["id"]} for row in rows])
 
 
-def _select_runs(kind: RunKind) -> Select[Any]:
+def select_runs(kind: RunKind) -> Select[Any]:
     tables = TABLES[kind]
     state_columns = [c.label(_STATE_PREFIX + c.name) for c in tables.state.c]
     return select(tables.run, *state_columns).outerjoin(
@@ -85,7 +85,7 @@ def _select_runs(kind: RunKind) -> Select[Any]:
     )
 
 
-def _run_from_row(kind: RunKind, row: Any) -> RunModel:
+def run_from_row(kind: RunKind, row: Any) -> RunModel:
     data = dict(row._mapping)
     state = state_from_row(data, _STATE_PREFIX) if data.get(_STATE_PREFIX + "id") else None
     fields = {k: v for k, v in data.items() if not k.startswith(_STATE_PREFIX)}
@@ -98,11 +98,11 @@ def read_run(
     conn: Connection, kind: RunKind, run_id: uuid.UUID, *, for_update: bool = False
 ) -> RunModel | None:
     """One run with its current state; ``for_update`` locks its row (PostgreSQL)."""
-    statement = _select_runs(kind).where(TABLES[kind].run.c.id == run_id)
+    statement = select_runs(kind).where(TABLES[kind].run.c.id == run_id)
     if for_update and conn.dialect.name != "sqlite":
         statement = statement.with_for_update(of=TABLES[kind].run)
     row = conn.execute(statement).first()
-    return _run_from_row(kind, row) if row is not None else None
+    return run_from_row(kind, row) if row is not None else None
 
 
 def read_runs(
@@ -119,7 +119,7 @@ def read_runs(
 ) -> list[RunModel]:
     """Runs matching simple filters, newest first by default."""
     table = TABLES[kind].run
-    statement = _select_runs(kind)
+    statement = select_runs(kind)
     if flow_run_id is not None:
         statement = statement.where(table.c.flow_run_id == flow_run_id)
     if flow_id is not None:
@@ -130,7 +130,7 @@ def read_runs(
         statement = statement.where(table.c.created >= since)
     order = table.c.created.desc() if newest_first else table.c.created.asc()
     statement = statement.order_by(order, table.c.id).limit(limit).offset(offset)
-    return [_run_from_row(kind, row) for row in conn.execute(statement)]
+    return [run_from_row(kind, row) for row in conn.execute(statement)]
 
 
 def count_runs(
