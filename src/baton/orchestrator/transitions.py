@@ -38,7 +38,7 @@ def judge(
     )
     _link(proposed, run, kind)
     (policy or default_policy(kind)).judge(ctx, force=force)
-    if ctx.validated_state is not None:
+    if ctx.validated_state is not None and ctx.validated_state is not proposed:
         _link(ctx.validated_state, run, kind)
     return ctx
 

@@ -37,8 +37,8 @@ if TYPE_CHECKING:
 HEAD_REVISION = "0001"
 """The newest revision in ``migrations/versions``: change it with every new migration."""
 
-MIGRATIONS = "baton.storage:migrations"
-"""Alembic's script location, as a package resource so it works wherever Baton is installed."""
+# A package resource rather than a path, so it works wherever Baton is installed.
+_SCRIPT_LOCATION = "baton.storage:migrations"
 
 # Alembic's bookkeeping table, spelled the way Alembic creates it, so that a
 # database stamped here upgrades later like any other.
@@ -99,7 +99,7 @@ def alembic_config(connection: Connection | None = None) -> Config:
     from alembic.config import Config
 
     config = Config()
-    config.set_main_option("script_location", MIGRATIONS)
+    config.set_main_option("script_location", _SCRIPT_LOCATION)
     config.attributes["connection"] = connection
     return config
 
@@ -155,6 +155,7 @@ def _schema_transaction(db: Database) -> Iterator[Connection]:
     with db.read() as conn:
         _sqlite_pragma(conn, "foreign_keys = OFF")
         try:
+            # The option Database.write sets: its begin hook then issues BEGIN IMMEDIATE.
             with conn.execution_options(baton_write=True).begin():
                 yield conn
                 if conn.exec_driver_sql("PRAGMA foreign_key_check").first() is not None:

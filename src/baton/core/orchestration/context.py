@@ -9,6 +9,7 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict
 
+from baton.core.fast import construct
 from baton.core.models import ConcurrencyLimit, Decision, OrchestrationDecision, RunKind, RunModel
 from baton.core.states import State, StateType
 from baton.results.persistence import ResultRef
@@ -124,10 +125,14 @@ class OrchestrationContext:
         state = self.validated_state
         if self.decision in (Decision.WAIT, Decision.ABORT):
             state = self.initial_state
-        return OrchestrationResult(
-            status=self.decision,
-            state=state,
-            reason=self.reason,
-            delay_seconds=self.delay_seconds,
-            rule=self.rule,
+        # Built for every transition, from values of the right types: no re-validation.
+        return construct(
+            OrchestrationResult,
+            {
+                "status": self.decision,
+                "state": state,
+                "reason": self.reason,
+                "delay_seconds": self.delay_seconds,
+                "rule": self.rule,
+            },
         )
