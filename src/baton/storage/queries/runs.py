@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -77,7 +78,9 @@ def update_run_progress(conn: Connection, kind: RunKind, rows: Sequence[dict[str
     conn.execute(statement, [{**row, "b_id": row["id"]} for row in rows])
 
 
+@functools.cache
 def select_runs(kind: RunKind) -> Select[Any]:
+    """Runs joined with their current state (built once: statements are immutable)."""
     tables = TABLES[kind]
     state_columns = [c.label(_STATE_PREFIX + c.name) for c in tables.state.c]
     return select(tables.run, *state_columns).outerjoin(
@@ -98,11 +101,15 @@ def read_run(
     conn: Connection, kind: RunKind, run_id: uuid.UUID, *, for_update: bool = False
 ) -> RunModel | None:
     """One run with its current state; ``for_update`` locks its row (PostgreSQL)."""
-    statement = select_runs(kind).where(TABLES[kind].run.c.id == run_id)
-    if for_update and conn.dialect.name != "sqlite":
-        statement = statement.with_for_update(of=TABLES[kind].run)
-    row = conn.execute(statement).first()
+    statement = _select_run(kind, for_update and conn.dialect.name != "sqlite")
+    row = conn.execute(statement, {"run_id": run_id}).first()
     return run_from_row(kind, row) if row is not None else None
+
+
+@functools.cache
+def _select_run(kind: RunKind, for_update: bool) -> Select[Any]:
+    statement = select_runs(kind).where(TABLES[kind].run.c.id == bindparam("run_id"))
+    return statement.with_for_update(of=TABLES[kind].run) if for_update else statement
 
 
 def read_runs(
