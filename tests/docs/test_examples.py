@@ -34,6 +34,7 @@ PAGES = (
     "settings.md",
     "testing.md",
     "cli.md",
+    "api.md",
     "architecture.md",
 )
 # A fence: three or more backticks, then an info string without backticks (CommonMark).
@@ -210,3 +211,24 @@ def test_settings_page_lists_every_setting_with_its_default() -> None:
             continue
         shown = str(default).lower() if isinstance(default, bool) else str(default)
         assert f"`{shown}`" in rows[variable], f"{variable}: default {shown!r} not in its row"
+
+
+def test_api_page_lists_every_endpoint() -> None:
+    """docs/api.md's endpoint table and the served API name the same routes."""
+    from baton.api import create_app
+
+    with baton_test_harness():
+        app = create_app()
+        try:
+            paths = app.openapi()["paths"]
+        finally:
+            app.state.db.dispose()
+    served = {
+        (method.upper(), path.removeprefix("/api"))
+        for path, operations in paths.items()
+        for method in operations
+    }
+    text = (DOCS / "api.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^\| `([A-Z]+)` \| `(/[^`]*)` \|", text, flags=re.MULTILINE))
+    assert served - documented == set(), "endpoints missing from docs/api.md"
+    assert documented - served == set(), "docs/api.md names endpoints the API does not serve"

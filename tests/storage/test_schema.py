@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -20,11 +21,12 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import func, insert, inspect, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 
 from baton.exceptions import StorageError
 from baton.storage import schema
 from baton.storage.database import Database
-from baton.storage.models import Base, Flow
+from baton.storage.models import Base, Flow, FlowRun
 
 POSTGRES_URL_VARIABLE = "BATON_TEST_POSTGRES_URL"
 # Where ``baton`` is imported from, for child processes (it may not be installed).
@@ -60,7 +62,8 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
 def schema_differences(db: Database) -> list[Any]:
     """What autogenerate would change to make the database match the models."""
     with db.read() as conn:
-        return compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        differences: list[Any] = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    return differences
 
 
 def table_names(db: Database) -> set[str]:
@@ -68,15 +71,32 @@ def table_names(db: Database) -> set[str]:
         return set(inspect(conn).get_table_names())
 
 
-def add_flow(db: Database, name: str = "etl") -> None:
+def add_flow(db: Database, name: str = "etl") -> uuid.UUID:
+    now = dt.datetime.now(dt.timezone.utc)
+    flow_id = uuid.uuid4()
+    with db.write() as conn:
+        conn.execute(insert(Flow).values(id=flow_id, name=name, created=now, updated=now))
+    return flow_id
+
+
+def add_flow_run(db: Database, flow_id: uuid.UUID) -> None:
     now = dt.datetime.now(dt.timezone.utc)
     with db.write() as conn:
-        conn.execute(insert(Flow).values(id=uuid.uuid4(), name=name, created=now, updated=now))
+        conn.execute(
+            insert(FlowRun).values(
+                id=uuid.uuid4(), flow_id=flow_id, name="run", created=now, updated=now
+            )
+        )
 
 
 def flow_count(db: Database) -> int:
     with db.read() as conn:
         return conn.scalar(select(func.count()).select_from(Flow)) or 0
+
+
+def flow_run_count(db: Database) -> int:
+    with db.read() as conn:
+        return conn.scalar(select(func.count()).select_from(FlowRun)) or 0
 
 
 def run_python(code: str, *args: str) -> subprocess.Popen[str]:
@@ -106,6 +126,20 @@ def test_migrations_build_the_schema_the_models_define(database: Database) -> No
 
     assert schema.current_revision(database) == schema.HEAD_REVISION
     assert schema_differences(database) == []
+
+
+def test_created_and_migrated_sqlite_databases_have_the_same_ddl(tmp_path: Path) -> None:
+    created = Database(f"sqlite:///{tmp_path / 'created.db'}")
+    migrated = Database(f"sqlite:///{tmp_path / 'migrated.db'}")
+
+    schema.ensure_schema(created)
+    schema.upgrade(migrated)
+
+    ddl = "SELECT type, name, sql FROM sqlite_master ORDER BY name"
+    with created.read() as one, migrated.read() as other:
+        assert one.exec_driver_sql(ddl).all() == other.exec_driver_sql(ddl).all()
+    created.dispose()
+    migrated.dispose()
 
 
 def test_ensure_schema_creates_and_stamps_an_empty_database(database: Database) -> None:
@@ -181,11 +215,15 @@ def test_ensure_schema_does_not_import_alembic_when_current(database: Database) 
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("opened_first", [False, True], ids=["new", "opened"])
 def test_processes_starting_together_on_a_fresh_database_all_succeed(
-    database: Database,
+    database: Database, opened_first: bool
 ) -> None:
-    # Each child imports everything first, then waits for the same instant, so
-    # the first schema checks really do overlap.
+    if opened_first:
+        # An empty SQLite database already in WAL mode lets the children's first
+        # reads run side by side, so they all find it empty and queue for the lock.
+        assert schema.current_revision(database) is None
+    # Each child imports everything, then waits for the same instant.
     start_at = str(time.time() + 3)
     children = [
         run_python(
@@ -202,9 +240,9 @@ def test_processes_starting_together_on_a_fresh_database_all_succeed(
         )
         for _ in range(6)
     ]
-    results = [(child.wait(timeout=120), child.communicate()[1]) for child in children]
+    errors = [child.communicate(timeout=120)[1] for child in children]
 
-    assert [code for code, _ in results] == [0] * len(children), results
+    assert [child.returncode for child in children] == [0] * len(children), "\n".join(errors)
     assert schema.current_revision(database) == schema.HEAD_REVISION
     assert schema_differences(database) == []
 
@@ -248,3 +286,51 @@ def test_reset_deletes_the_data_and_keeps_the_schema(database: Database) -> None
     assert flow_count(database) == 0
     assert schema.current_revision(database) == schema.HEAD_REVISION
     assert schema_differences(database) == []
+
+
+def test_schema_changes_leave_foreign_keys_enforced(database: Database) -> None:
+    schema.ensure_schema(database)
+    schema.reset(database)
+
+    with pytest.raises(IntegrityError):
+        add_flow_run(database, uuid.uuid4())
+
+
+# Changes a column of ``flow``, which SQLite can only do by rebuilding the table:
+# with foreign keys enforced, dropping the old table would delete every flow run.
+REBUILDING_MIGRATION = """
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table("flow") as batch:
+        batch.alter_column("name", existing_type=sa.String(), type_=sa.Text())
+
+
+def downgrade():
+    with op.batch_alter_table("flow") as batch:
+        batch.alter_column("name", existing_type=sa.Text(), type_=sa.String())
+"""
+
+
+def test_an_older_database_is_upgraded_without_losing_rows(
+    database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    schema.ensure_schema(database)
+    add_flow_run(database, add_flow(database))
+    scripts = tmp_path / "migrations"
+    shutil.copytree(Path(schema.__file__).parent / "migrations", scripts)
+    (scripts / "versions" / "0002_rebuild_flow.py").write_text(REBUILDING_MIGRATION)
+    monkeypatch.setattr(schema, "_SCRIPT_LOCATION", str(scripts))
+    monkeypatch.setattr(schema, "HEAD_REVISION", "0002")
+
+    schema.ensure_schema(database)
+
+    assert schema.current_revision(database) == "0002"
+    assert (flow_count(database), flow_run_count(database)) == (1, 1)
