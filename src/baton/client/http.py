@@ -224,7 +224,8 @@ class HttpClient(BatonClient):
         return [ConcurrencyLimitResponse.model_validate(c).to_limit() for c in found]
 
     def delete_concurrency_limit(self, tag: str) -> None:
-        self.request("DELETE", f"/concurrency_limits/tag/{tag}")
+        # A repeat after a lost answer would report the limit missing: send once.
+        self.request("DELETE", f"/concurrency_limits/tag/{tag}", idempotent=False)
 
     # -- lifecycle ---------------------------------------------------------
     def flush(self) -> None:
@@ -305,7 +306,8 @@ class _LogShipper:
                 self._in_flight = len(batch)
             try:
                 if batch:
-                    self.client.request("POST", "/logs/", json=batch)
+                    # Not repeated once sent: the server gives each record its id.
+                    self.client.request("POST", "/logs/", json=batch, idempotent=False)
             except BatonError as error:
                 import logging
 

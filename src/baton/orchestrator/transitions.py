@@ -7,14 +7,14 @@ import uuid
 from sqlalchemy import Connection
 
 from baton.core.fast import assign
-from baton.core.models import RunKind, RunModel
+from baton.core.models import FlowRun, RunKind, RunModel, TaskRun
 from baton.core.orchestration import OrchestrationContext, OrchestrationResult, default_policy
 from baton.core.orchestration.policies import Policy
 from baton.core.states import State, utcnow
 from baton.exceptions import ObjectNotFound
 from baton.orchestrator.store import SqlOrchestrationStore
 from baton.storage.batch import Op, WriteBatch
-from baton.storage.queries import runs
+from baton.storage.queries import flows, runs
 from baton.storage.queries.rows import progress_row, run_row, state_row
 
 
@@ -89,6 +89,14 @@ def set_run_state(
     return ctx.result(), run
 
 
+def _check_parent(conn: Connection, kind: RunKind, run: RunModel) -> None:
+    if isinstance(run, FlowRun) and flows.read_flow(conn, run.flow_id) is None:
+        raise ObjectNotFound("flow", run.flow_id)
+    parent = run.flow_run_id if isinstance(run, TaskRun) else None
+    if parent is not None and runs.read_run(conn, RunKind.FLOW_RUN, parent) is None:
+        raise ObjectNotFound("flow run", parent)
+
+
 def create_run(
     conn: Connection,
     kind: RunKind,
@@ -97,7 +105,12 @@ def create_run(
     *,
     policy: Policy | None = None,
 ) -> RunModel:
-    """Insert a new run; its first state, if any, goes through the rules like any other."""
+    """Insert a new run; its first state, if any, goes through the rules like any other.
+
+    The run's flow (or a task run's flow run) must exist: an unknown one is
+    ``ObjectNotFound``, not a constraint error.
+    """
+    _check_parent(conn, kind, run)
     if initial is None:
         runs.insert_runs(conn, kind, [run_row(kind, run)])
         return run

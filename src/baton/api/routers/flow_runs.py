@@ -10,9 +10,8 @@ from baton.api.schemas.other import GraphNode
 from baton.api.schemas.runs import FlowRunCreateBody, FlowRunResponse, TaskRunInput
 from baton.api.schemas.states import OrchestrationResultResponse, SetStateBody, StateResponse
 from baton.core.models import FlowRun, OrchestrationDecision, RunKind, TaskRun
-from baton.exceptions import ObjectNotFound
 from baton.orchestrator.runs import new_flow_run
-from baton.storage.queries import flows, runs
+from baton.storage.queries import runs
 
 router = APIRouter(prefix="/flow_runs", tags=["flow runs"])
 KIND = RunKind.FLOW_RUN
@@ -22,9 +21,6 @@ KIND = RunKind.FLOW_RUN
 def create_flow_run(body: FlowRunCreateBody, db: DatabaseDep) -> FlowRunResponse:
     """Create a flow run; its initial state, if given, is orchestrated."""
     action = body.to_action()
-    with db.read() as conn:
-        if flows.read_flow(conn, action.flow_id) is None:
-            raise ObjectNotFound("flow", action.flow_id)
     run = new_flow_run(action)
     run_common.create_run(db, KIND, run, action.state)
     return FlowRunResponse.from_run(run)

@@ -19,7 +19,7 @@ router = APIRouter(prefix="/flows", tags=["flows"])
 def create_flow(body: FlowCreateBody, db: DatabaseDep) -> FlowResponse:
     """Create a flow, or return the existing flow of that name."""
     with db.write() as conn:
-        return FlowResponse.from_flow(flows.read_or_create_flow(conn, body.name))
+        return FlowResponse.from_flow(flows.read_or_create_flow(conn, body.name, body.tags))
 
 
 @router.get("/{id}")

@@ -11,7 +11,7 @@ from pydantic import Field
 
 from baton.api.deps import ReadConn
 from baton.api.schemas.runs import FlowResponse, FlowRunResponse, TaskRunResponse
-from baton.api.schemas.states import WireModel
+from baton.api.schemas.states import MAX_INT, WireModel
 from baton.core.filters import (
     FlowFilter,
     FlowRunFilter,
@@ -43,7 +43,7 @@ class RunFilters(WireModel):
 
 class Page(WireModel):
     limit: int | None = Field(default=None, ge=1, le=MAX_PAGE, description=f"At most {MAX_PAGE}.")
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=MAX_INT)
 
     @property
     def size(self) -> int:

@@ -9,9 +9,7 @@ from baton.api.routers import run_common
 from baton.api.schemas.runs import TaskRunCreateBody, TaskRunResponse
 from baton.api.schemas.states import OrchestrationResultResponse, SetStateBody, StateResponse
 from baton.core.models import OrchestrationDecision, RunKind, TaskRun
-from baton.exceptions import ObjectNotFound
 from baton.orchestrator.runs import new_task_run
-from baton.storage.queries import runs
 
 router = APIRouter(prefix="/task_runs", tags=["task runs"])
 KIND = RunKind.TASK_RUN
@@ -21,10 +19,6 @@ KIND = RunKind.TASK_RUN
 def create_task_run(body: TaskRunCreateBody, db: DatabaseDep) -> TaskRunResponse:
     """Create a task run; its initial state, if given, is orchestrated."""
     action = body.to_action()
-    if action.flow_run_id is not None:
-        with db.read() as conn:
-            if runs.read_run(conn, RunKind.FLOW_RUN, action.flow_run_id) is None:
-                raise ObjectNotFound("flow run", action.flow_run_id)
     run = new_task_run(action)
     run_common.create_run(db, KIND, run, action.state)
     return TaskRunResponse.from_run(run)

@@ -8,7 +8,7 @@ import uuid
 from pydantic import BaseModel, Field
 
 from baton.api.schemas.runs import TaskRunInput
-from baton.api.schemas.states import StateResponse, WireModel
+from baton.api.schemas.states import MAX_INT, StateResponse, WireModel
 from baton.core.actions import LogCreate
 from baton.core.models import ConcurrencyLimit
 
@@ -27,7 +27,7 @@ class LogCreateBody(WireModel):
 
 class ConcurrencyLimitCreateBody(WireModel):
     tag: str = Field(min_length=1)
-    concurrency_limit: int = Field(ge=0)
+    concurrency_limit: int = Field(ge=0, le=MAX_INT)
 
 
 class ConcurrencyLimitResponse(BaseModel):

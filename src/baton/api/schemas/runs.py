@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from baton.api.schemas.states import StateCreate, StateResponse, WireModel
+from baton.api.schemas.states import MAX_INT, StateCreate, StateResponse, WireModel
 from baton.core.actions import FlowRunCreate, TaskRunCreate
 from baton.core.models import Flow, FlowRun, RetryPolicy, RunInput, TaskRun
 from baton.core.states import StateType
@@ -35,10 +35,10 @@ class FlowRunPolicy(WireModel):
     """Prefect's flow-run retry settings (``max_retries``/``retry_delay_seconds`` are its
     deprecated spellings, still accepted)."""
 
-    max_retries: int = Field(default=0, ge=0)
-    retry_delay_seconds: float = Field(default=0, ge=0)
-    retries: int | None = Field(default=None, ge=0)
-    retry_delay: float | None = Field(default=None, ge=0)
+    max_retries: int = Field(default=0, ge=0, le=MAX_INT)
+    retry_delay_seconds: float = Field(default=0, ge=0, le=MAX_INT)
+    retries: int | None = Field(default=None, ge=0, le=MAX_INT)
+    retry_delay: float | None = Field(default=None, ge=0, le=MAX_INT)
     pause_keys: list[str] | None = None
     resuming: bool = False
     retry_type: Literal["in_process", "reschedule"] | None = None
@@ -55,11 +55,11 @@ class FlowRunPolicy(WireModel):
 
 
 class TaskRunPolicy(WireModel):
-    max_retries: int = Field(default=0, ge=0)
-    retry_delay_seconds: float = Field(default=0, ge=0)
-    retries: int | None = Field(default=None, ge=0)
+    max_retries: int = Field(default=0, ge=0, le=MAX_INT)
+    retry_delay_seconds: float = Field(default=0, ge=0, le=MAX_INT)
+    retries: int | None = Field(default=None, ge=0, le=MAX_INT)
     retry_delay: float | list[float] | None = None
-    retry_jitter_factor: float | None = Field(default=None, ge=0)
+    retry_jitter_factor: float | None = Field(default=None, ge=0, le=MAX_INT)
 
     @field_validator("retry_delay")
     @classmethod
@@ -107,12 +107,12 @@ class FlowRunCreateBody(WireModel):
     state: StateCreate | None = None
     flow_version: str | None = None
     parameters: dict[str, Any] = Field(default_factory=dict)
-    context: dict[str, Any] = Field(default_factory=dict)
+    context: dict[str, Any] = Field(default_factory=dict, description="Informational; not stored.")
     parent_task_run_id: uuid.UUID | None = None
-    infrastructure_document_id: uuid.UUID | None = None
+    infrastructure_document_id: None = Field(default=None, description="Not supported; null.")
     empirical_policy: FlowRunPolicy = Field(default_factory=FlowRunPolicy)
     tags: list[str] = Field(default_factory=list)
-    idempotency_key: str | None = None
+    idempotency_key: None = Field(default=None, description="Not supported yet; null.")
     deployment_id: uuid.UUID | None = None
     id: uuid.UUID | None = Field(default=None, description="Chosen by the client (Baton).")
 

@@ -18,6 +18,9 @@ from baton.core.orchestration.context import OrchestrationResult
 from baton.core.states import State, StateDetails, StateType
 from baton.results.persistence import ResultRef
 
+# The largest integer a request may carry: what both databases store as INTEGER.
+MAX_INT = 2**31 - 1
+
 
 class WireModel(BaseModel):
     """A request body: unknown fields are an error, not silently ignored."""
@@ -59,8 +62,10 @@ class StateCreate(WireModel):
     type: StateType
     name: str | None = None
     message: str | None = None
-    data: ResultRef | None = Field(
-        default=None, description="Reference to the persisted result, if any."
+    data: ResultRef | dict[str, Any] | None = Field(
+        default=None,
+        description="Reference to the persisted result, if any. Other clients' result "
+        "metadata (e.g. Prefect's) is accepted and not kept.",
     )
     state_details: WireStateDetails = Field(default_factory=WireStateDetails)
     timestamp: dt.datetime | None = None
@@ -84,7 +89,7 @@ class StateCreate(WireModel):
             "type": self.type,
             "name": self.name or "",
             "message": self.message,
-            "result_ref": self.data,
+            "result_ref": self.data if isinstance(self.data, ResultRef) else None,
             "state_details": self.state_details.to_details(),
         }
         if self.id is not None:

@@ -14,14 +14,14 @@ from baton.core.states import utcnow
 from baton.storage import models as m
 
 
-def read_or_create_flow(conn: Connection, name: str) -> Flow:
-    """The flow called ``name``, created if it does not exist (safe under races)."""
+def read_or_create_flow(conn: Connection, name: str, tags: list[str] | None = None) -> Flow:
+    """The flow called ``name``, created (with ``tags``) if it does not exist (safe under races)."""
     table = m.table_of(m.Flow)
     now = utcnow()
     dialect_insert = sqlite_insert if conn.dialect.name == "sqlite" else pg_insert
     statement = (
         dialect_insert(table)
-        .values(id=new_id(), name=name, tags=[], created=now, updated=now)
+        .values(id=new_id(), name=name, tags=list(tags or []), created=now, updated=now)
         .on_conflict_do_nothing(index_elements=["name"])
     )
     conn.execute(statement)
