@@ -37,6 +37,10 @@ def install_error_handlers(app: FastAPI) -> None:
     def _conflict(request: Request, error: exc.IntegrityError) -> JSONResponse:
         return _answer(409, f"the request conflicts with stored data: {error.orig}")
 
+    @app.exception_handler(exc.DataError)
+    def _bad_value(request: Request, error: exc.DataError) -> JSONResponse:
+        return _answer(422, f"a value does not fit the database: {error.orig}")
+
     @app.exception_handler(StorageError)
     def _storage(request: Request, error: StorageError) -> JSONResponse:
         return _answer(503, f"the database is unavailable: {error}")

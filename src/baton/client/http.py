@@ -149,7 +149,7 @@ class HttpClient(BatonClient):
         limit: int = 50,
         offset: int = 0,
     ) -> list[FlowRun]:
-        body: dict[str, Any] = {"sort": "ID_DESC"}
+        body: dict[str, Any] = {"sort": "CREATED_DESC"}
         if flow_id is not None:
             body["flows"] = {"id": {"any_": [str(flow_id)]}}
         if state_types:
@@ -160,7 +160,7 @@ class HttpClient(BatonClient):
     def read_task_runs(
         self, *, flow_run_id: uuid.UUID | None = None, limit: int = 200, offset: int = 0
     ) -> list[TaskRun]:
-        body: dict[str, Any] = {"sort": "ID_ASC"}
+        body: dict[str, Any] = {"sort": "CREATED_ASC"}
         if flow_run_id is not None:
             body["task_runs"] = {"flow_run_id": {"any_": [str(flow_run_id)]}}
         found = self.paged("/task_runs/filter", body, limit, offset)

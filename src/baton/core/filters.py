@@ -239,10 +239,13 @@ class FlowRunSort(str, enum.Enum):
     START_TIME falls back to the expected start for runs not yet started;
     NEXT_SCHEDULED_START_TIME puts runs waiting in a Scheduled state first, soonest first.
     ID_ASC, not in Prefect, is oldest first: ids are time-ordered to the millisecond.
+    CREATED_DESC/CREATED_ASC (Baton) order by creation time, whoever chose the ids.
     """
 
     ID_DESC = "ID_DESC"
     ID_ASC = "ID_ASC"
+    CREATED_DESC = "CREATED_DESC"
+    CREATED_ASC = "CREATED_ASC"
     START_TIME_ASC = "START_TIME_ASC"
     START_TIME_DESC = "START_TIME_DESC"
     EXPECTED_START_TIME_ASC = "EXPECTED_START_TIME_ASC"
@@ -319,10 +322,13 @@ class TaskRunFilter(OperatorFilter):
 
 
 class TaskRunSort(str, enum.Enum):
-    """Orders of task runs; ties, NEXT_SCHEDULED_START_TIME and ID_ASC as for flow runs."""
+    """Orders of task runs; ties, NEXT_SCHEDULED_START_TIME, ID_ASC and CREATED_* as for
+    flow runs."""
 
     ID_DESC = "ID_DESC"
     ID_ASC = "ID_ASC"
+    CREATED_DESC = "CREATED_DESC"
+    CREATED_ASC = "CREATED_ASC"
     EXPECTED_START_TIME_ASC = "EXPECTED_START_TIME_ASC"
     EXPECTED_START_TIME_DESC = "EXPECTED_START_TIME_DESC"
     NAME_ASC = "NAME_ASC"
@@ -334,11 +340,15 @@ class TaskRunSort(str, enum.Enum):
 # -- logs --------------------------------------------------------------------
 
 
+# Log levels are stored as 32-bit integers; anything larger cannot match.
+MAX_LEVEL = 2**31 - 1
+
+
 class LogFilterLevel(FilterModel):
     """Logs by level (the ``logging`` numbers: 10 DEBUG ... 50 CRITICAL), bounds included."""
 
-    ge_: int | None = Field(default=None, description="At least this level.")
-    le_: int | None = Field(default=None, description="At most this level.")
+    ge_: int | None = Field(default=None, ge=0, le=MAX_LEVEL, description="At least this level.")
+    le_: int | None = Field(default=None, ge=0, le=MAX_LEVEL, description="At most this level.")
 
 
 class LogFilterTimestamp(TimeRangeFilter):

@@ -103,6 +103,11 @@ class FlowRunPorts(RunPorts):
         return state
 
 
+def _retry_policy(flow: Flow[..., Any]) -> RetryPolicy:
+    delay = flow.retry_delay_seconds
+    return RetryPolicy(retries=flow.retries, retry_delay=[float(delay)] if delay else [])
+
+
 def _parent_task_run(client: BatonClient, parent: FlowRunContext, flow: Flow[..., Any]) -> TaskRun:
     """The node in the parent flow's graph that stands for this subflow call."""
     task_key = f"subflow:{flow.name}"
@@ -161,7 +166,9 @@ class _FlowCall:
                 flow_version=flow.version,
                 empirical_policy=RetryPolicy(
                     retries=flow.retries,
-                    retry_delay=[float(flow.retry_delay_seconds or 0)],
+                    retry_delay=[float(flow.retry_delay_seconds)]
+                    if flow.retry_delay_seconds
+                    else [],
                 ),
                 state=Pending(),
             )

@@ -117,8 +117,8 @@ class Database:
         try:
             yield
         except (exc.OperationalError, exc.DatabaseError) as error:
-            if isinstance(error, exc.IntegrityError):
-                raise
+            if isinstance(error, (exc.IntegrityError, exc.DataError)):
+                raise  # the data's fault, not the database's
             detail = str(error.orig) if error.orig is not None else str(error)
             raise StorageError(f"database {self.describe()} failed: {detail}") from error
 

@@ -45,12 +45,15 @@ class FlowRunPolicy(WireModel):
 
     def to_policy(self) -> RetryPolicy:
         retries = self.retries if self.retries is not None else self.max_retries
-        delay = self.retry_delay if self.retry_delay is not None else self.retry_delay_seconds
+        if self.retry_delay is not None:  # given, even if zero
+            return RetryPolicy(retries=retries, retry_delay=[float(self.retry_delay)])
+        delay = self.retry_delay_seconds
         return RetryPolicy(retries=retries, retry_delay=[float(delay)] if delay else [])
 
     @classmethod
     def from_policy(cls, policy: RetryPolicy) -> FlowRunPolicy:
-        delay = policy.retry_delay[0] if policy.retry_delay else 0.0
+        """Flows have one retry delay; none given travels as ``null``."""
+        delay = policy.retry_delay[0] if policy.retry_delay else None
         return cls(retries=policy.retries, retry_delay=delay)
 
 

@@ -325,6 +325,8 @@ def _flow_run_order(sort: FlowRunSort) -> list[Any]:
     orders = {
         FlowRunSort.ID_DESC: [],
         FlowRunSort.ID_ASC: [],
+        FlowRunSort.CREATED_DESC: _descending(c.created),
+        FlowRunSort.CREATED_ASC: _ascending(c.created),
         FlowRunSort.START_TIME_ASC: _ascending(start),
         FlowRunSort.START_TIME_DESC: _descending(start),
         FlowRunSort.EXPECTED_START_TIME_ASC: _ascending(c.expected_start_time),
@@ -342,6 +344,8 @@ def _task_run_order(sort: TaskRunSort) -> list[Any]:
     orders = {
         TaskRunSort.ID_DESC: [],
         TaskRunSort.ID_ASC: [],
+        TaskRunSort.CREATED_DESC: _descending(c.created),
+        TaskRunSort.CREATED_ASC: _ascending(c.created),
         TaskRunSort.EXPECTED_START_TIME_ASC: _ascending(c.expected_start_time),
         TaskRunSort.EXPECTED_START_TIME_DESC: _descending(c.expected_start_time),
         TaskRunSort.NAME_ASC: _ascending(c.name),

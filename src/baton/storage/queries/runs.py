@@ -100,16 +100,27 @@ def run_from_row(kind: RunKind, row: Any) -> RunModel:
 def read_run(
     conn: Connection, kind: RunKind, run_id: uuid.UUID, *, for_update: bool = False
 ) -> RunModel | None:
-    """One run with its current state; ``for_update`` locks its row (PostgreSQL)."""
-    statement = _select_run(kind, for_update and conn.dialect.name != "sqlite")
-    row = conn.execute(statement, {"run_id": run_id}).first()
+    """One run with its current state; ``for_update`` locks its row (PostgreSQL).
+
+    The lock is taken by a statement of its own: a ``FOR UPDATE`` over the join
+    would, after waiting for another transaction, re-read the run but not the
+    state it now points to, and the rules would judge a run with no state.
+    """
+    if for_update and conn.dialect.name != "sqlite":
+        conn.execute(_lock_run(kind), {"run_id": run_id})
+    row = conn.execute(_select_run(kind), {"run_id": run_id}).first()
     return run_from_row(kind, row) if row is not None else None
 
 
 @functools.cache
-def _select_run(kind: RunKind, for_update: bool) -> Select[Any]:
-    statement = select_runs(kind).where(TABLES[kind].run.c.id == bindparam("run_id"))
-    return statement.with_for_update(of=TABLES[kind].run) if for_update else statement
+def _select_run(kind: RunKind) -> Select[Any]:
+    return select_runs(kind).where(TABLES[kind].run.c.id == bindparam("run_id"))
+
+
+@functools.cache
+def _lock_run(kind: RunKind) -> Select[Any]:
+    table = TABLES[kind].run
+    return select(table.c.id).where(table.c.id == bindparam("run_id")).with_for_update()
 
 
 def read_runs(
