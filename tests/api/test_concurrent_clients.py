@@ -130,8 +130,8 @@ def test_busy_clients_complete_every_run(api_url: str) -> None:
     db = Database(get_settings().resolved_database_url)
     try:
         with db.read() as conn:
-            names = conn.execute(select(m.table_of(m.FlowRun).c.name)).scalars().all()
-            states = m.table_of(m.FlowRunState)
+            names = conn.execute(select(m.flow_run.c.name)).scalars().all()
+            states = m.flow_run_state
             histories = conn.execute(
                 select(states.c.flow_run_id, func.count()).group_by(states.c.flow_run_id)
             ).all()

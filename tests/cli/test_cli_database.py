@@ -19,7 +19,7 @@ from baton.client.base import BatonClient
 from baton.settings import reload_settings
 from baton.storage import schema
 from baton.storage.database import Database
-from baton.storage.models import Base
+from baton.storage.models import metadata
 
 
 @flow
@@ -150,7 +150,7 @@ def test_upgrade_creates_a_fresh_database(
         assert f"to {schema.HEAD_REVISION}" in result.stdout
         assert schema.current_revision(db) == schema.HEAD_REVISION
         with db.read() as conn:
-            assert set(Base.metadata.tables) <= set(inspect(conn).get_table_names())
+            assert set(metadata.tables) <= set(inspect(conn).get_table_names())
 
         again = invoke("database", "upgrade")
         assert again.exit_code == 0, again.output

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 
 import baton
 from baton.storage.database import Database
-from baton.storage.models import FlowRun, FlowRunState, TaskRun, TaskRunState
+from baton.storage.models import flow_run, flow_run_state, task_run, task_run_state
 
 # Where ``baton`` is imported from, so children use this very checkout.
 BATON_IMPORT_ROOT = Path(baton.__file__).resolve().parents[1]
@@ -102,27 +102,27 @@ class Records:
 
     def flow_run_state(self, run_id: uuid.UUID) -> str | None:
         with self.db.read() as conn:
-            return conn.scalar(select(FlowRun.state_type).where(FlowRun.id == run_id))
+            return conn.scalar(select(flow_run.c.state_type).where(flow_run.c.id == run_id))
 
     def flow_run_history(self, run_id: uuid.UUID) -> list[str]:
         with self.db.read() as conn:
             return list(
                 conn.scalars(
-                    select(FlowRunState.type)
-                    .where(FlowRunState.flow_run_id == run_id)
-                    .order_by(FlowRunState.timestamp)
+                    select(flow_run_state.c.type)
+                    .where(flow_run_state.c.flow_run_id == run_id)
+                    .order_by(flow_run_state.c.timestamp)
                 )
             )
 
     def flow_run_ids(self) -> set[uuid.UUID]:
         with self.db.read() as conn:
-            return set(conn.scalars(select(FlowRun.id)))
+            return set(conn.scalars(select(flow_run.c.id)))
 
     def task_run_states(self, flow_run_id: uuid.UUID | None = None) -> dict[uuid.UUID, str | None]:
         """Current state of every task run (of one flow run, when given)."""
-        statement = select(TaskRun.id, TaskRun.state_type)
+        statement = select(task_run.c.id, task_run.c.state_type)
         if flow_run_id is not None:
-            statement = statement.where(TaskRun.flow_run_id == flow_run_id)
+            statement = statement.where(task_run.c.flow_run_id == flow_run_id)
         with self.db.read() as conn:
             return {row.id: row.state_type for row in conn.execute(statement)}
 
@@ -133,8 +133,8 @@ class Records:
         with self.db.read() as conn:
             for start in range(0, len(ids), 500):
                 rows = conn.execute(
-                    select(TaskRun.id, TaskRun.state_type).where(
-                        TaskRun.id.in_(ids[start : start + 500])
+                    select(task_run.c.id, task_run.c.state_type).where(
+                        task_run.c.id.in_(ids[start : start + 500])
                     )
                 )
                 states.update({row.id: row.state_type for row in rows})
@@ -147,9 +147,9 @@ class Records:
         with self.db.read() as conn:
             for start in range(0, len(ids), 500):
                 rows = conn.execute(
-                    select(TaskRunState.task_run_id, TaskRunState.type)
-                    .where(TaskRunState.task_run_id.in_(ids[start : start + 500]))
-                    .order_by(TaskRunState.task_run_id, TaskRunState.timestamp)
+                    select(task_run_state.c.task_run_id, task_run_state.c.type)
+                    .where(task_run_state.c.task_run_id.in_(ids[start : start + 500]))
+                    .order_by(task_run_state.c.task_run_id, task_run_state.c.timestamp)
                 )
                 for row in rows:
                     histories[row.task_run_id].append(row.type)
@@ -180,8 +180,8 @@ class Records:
 
     def count_task_run_states(self) -> int:
         with self.db.read() as conn:
-            return conn.scalar(select(func.count()).select_from(TaskRunState)) or 0
+            return conn.scalar(select(func.count()).select_from(task_run_state)) or 0
 
     def count_task_runs(self) -> int:
         with self.db.read() as conn:
-            return conn.scalar(select(func.count()).select_from(TaskRun)) or 0
+            return conn.scalar(select(func.count()).select_from(task_run)) or 0

@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import select
 
 from baton.results.persistence import ResultRef, load
-from baton.storage.models import TaskRunState
+from baton.storage.models import task_run_state
 
 from .support import Child, Records
 
@@ -180,8 +180,8 @@ HUGE_SIZE = 100 * 2**20
 def completed_result_ref(records: Records, task_run_id: uuid.UUID) -> object:
     with records.db.read() as conn:
         return conn.scalar(
-            select(TaskRunState.result_ref).where(
-                TaskRunState.task_run_id == task_run_id, TaskRunState.type == "COMPLETED"
+            select(task_run_state.c.result_ref).where(
+                task_run_state.c.task_run_id == task_run_id, task_run_state.c.type == "COMPLETED"
             )
         )
 

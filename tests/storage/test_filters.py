@@ -564,7 +564,7 @@ def test_flows_by_their_fields_runs_and_task_runs(world: World) -> None:
 
 def test_flows_by_tags(world: World, client: BatonClient) -> None:
     assert isinstance(client, EmbeddedClient)
-    flow_table = m.table_of(m.Flow)
+    flow_table = m.flow
     # Flows made by calling flows carry no tags of their own; give two some.
     with client.db.write() as conn:
         conn.execute(

@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from baton.exceptions import StorageError
 from baton.storage import schema
 from baton.storage.database import Database
-from baton.storage.models import Base, Flow, FlowRun
+from baton.storage.models import flow, flow_run, metadata
 
 POSTGRES_URL_VARIABLE = "BATON_TEST_POSTGRES_URL"
 # Where ``baton`` is imported from, for child processes (it may not be installed).
@@ -62,7 +62,7 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
 def schema_differences(db: Database) -> list[Any]:
     """What autogenerate would change to make the database match the models."""
     with db.read() as conn:
-        differences: list[Any] = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        differences: list[Any] = compare_metadata(MigrationContext.configure(conn), metadata)
     return differences
 
 
@@ -75,7 +75,7 @@ def add_flow(db: Database, name: str = "etl") -> uuid.UUID:
     now = dt.datetime.now(dt.timezone.utc)
     flow_id = uuid.uuid4()
     with db.write() as conn:
-        conn.execute(insert(Flow).values(id=flow_id, name=name, created=now, updated=now))
+        conn.execute(insert(flow).values(id=flow_id, name=name, created=now, updated=now))
     return flow_id
 
 
@@ -83,7 +83,7 @@ def add_flow_run(db: Database, flow_id: uuid.UUID) -> None:
     now = dt.datetime.now(dt.timezone.utc)
     with db.write() as conn:
         conn.execute(
-            insert(FlowRun).values(
+            insert(flow_run).values(
                 id=uuid.uuid4(), flow_id=flow_id, name="run", created=now, updated=now
             )
         )
@@ -91,12 +91,12 @@ def add_flow_run(db: Database, flow_id: uuid.UUID) -> None:
 
 def flow_count(db: Database) -> int:
     with db.read() as conn:
-        return conn.scalar(select(func.count()).select_from(Flow)) or 0
+        return conn.scalar(select(func.count()).select_from(flow)) or 0
 
 
 def flow_run_count(db: Database) -> int:
     with db.read() as conn:
-        return conn.scalar(select(func.count()).select_from(FlowRun)) or 0
+        return conn.scalar(select(func.count()).select_from(flow_run)) or 0
 
 
 def run_python(code: str, *args: str) -> subprocess.Popen[str]:
@@ -148,7 +148,7 @@ def test_ensure_schema_creates_and_stamps_an_empty_database(database: Database) 
     schema.ensure_schema(database)
 
     assert schema.current_revision(database) == schema.HEAD_REVISION
-    assert table_names(database) == {*Base.metadata.tables, "alembic_version"}
+    assert table_names(database) == {*metadata.tables, "alembic_version"}
     assert schema_differences(database) == []
     with database.read() as conn:
         version_key = inspect(conn).get_pk_constraint("alembic_version")
@@ -186,7 +186,7 @@ def test_downgrade_to_base_then_upgrade(database: Database) -> None:
         command.downgrade(schema.alembic_config(conn), "base")
 
     assert schema.current_revision(database) is None
-    assert table_names(database) & set(Base.metadata.tables) == set()
+    assert table_names(database) & set(metadata.tables) == set()
 
     schema.upgrade(database)
 
@@ -270,7 +270,7 @@ def test_a_database_from_a_newer_baton_is_refused(database: Database) -> None:
 
 def test_tables_without_a_revision_are_not_touched(database: Database) -> None:
     with database.write() as conn:
-        Base.metadata.create_all(conn)
+        metadata.create_all(conn)
 
     with pytest.raises(StorageError, match="no schema revision"):
         schema.ensure_schema(database)

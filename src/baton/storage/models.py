@@ -1,14 +1,29 @@
-"""The tables. Runs keep their current state denormalised (type, name, id) for
-fast filtering and their full history in the ``*_state`` tables."""
+"""The tables, as SQLAlchemy Core ``Table`` definitions.
+
+Runs keep their current state denormalised (type, name, id) for fast
+filtering and their full history in the ``*_state`` tables. Core tables, not
+ORM classes: Baton's queries are Core statements, and the ORM would cost
+every process a tenth of a second to import.
+
+The column order follows the initial migration, so a database created from
+these definitions is identical to one built by Alembic.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
-import uuid
-from typing import Any
-
-from sqlalchemy import Float, ForeignKey, Index, Integer, MetaData, String, Table, Text, Uuid
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import (
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
 
 from baton.storage.types import JSONType, UTCDateTime
 
@@ -19,152 +34,161 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {dt.datetime: UTCDateTime(), dict[str, Any]: JSONType}
+metadata = MetaData(naming_convention=NAMING)
 
 
-class Stored:
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    created: Mapped[dt.datetime]
-    updated: Mapped[dt.datetime]
+def _stored() -> list[Column[object]]:
+    return [
+        Column("id", Uuid, primary_key=True),
+        Column("created", UTCDateTime, nullable=False),
+        Column("updated", UTCDateTime, nullable=False),
+    ]
 
 
-class Flow(Stored, Base):
-    __tablename__ = "flow"
-    name: Mapped[str] = mapped_column(String, unique=True)
-    tags: Mapped[Any] = mapped_column(JSONType, default=list)
+def _run() -> list[Column[object]]:
+    """Columns flow runs and task runs share, after their own."""
+    return [
+        Column("name", String, nullable=False),
+        Column("state_id", Uuid),
+        Column("state_type", String(16)),
+        Column("state_name", String),
+        Column("run_count", Integer, nullable=False, default=0),
+        Column("expected_start_time", UTCDateTime),
+        Column("start_time", UTCDateTime),
+        Column("end_time", UTCDateTime),
+        Column("total_run_time", Float, nullable=False, default=0.0),
+        Column("tags", JSONType, nullable=False, default=list),
+        Column("empirical_policy", JSONType, nullable=False, default=dict),
+        *_stored(),
+    ]
 
 
-class RunColumns(Stored):
-    """Columns flow runs and task runs share."""
-
-    name: Mapped[str] = mapped_column(String)
-    state_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
-    state_type: Mapped[str | None] = mapped_column(String(16))
-    state_name: Mapped[str | None] = mapped_column(String)
-    run_count: Mapped[int] = mapped_column(Integer, default=0)
-    expected_start_time: Mapped[dt.datetime | None]
-    start_time: Mapped[dt.datetime | None]
-    end_time: Mapped[dt.datetime | None]
-    total_run_time: Mapped[float] = mapped_column(Float, default=0.0)
-    tags: Mapped[Any] = mapped_column(JSONType, default=list)
-    empirical_policy: Mapped[Any] = mapped_column(JSONType, default=dict)
-
-
-class FlowRun(RunColumns, Base):
-    __tablename__ = "flow_run"
-    flow_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("flow.id", ondelete="CASCADE"))
-    parameters: Mapped[Any] = mapped_column(JSONType, default=dict)
-    parent_task_run_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
-    deployment_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
-    flow_version: Mapped[str | None] = mapped_column(String)
-
-    __table_args__ = (
-        Index(None, "flow_id"),
-        Index(None, "state_type"),
-        Index(None, "start_time"),
-        Index(None, "expected_start_time"),
-        Index(None, "parent_task_run_id"),
-        Index(None, "created"),
-    )
+def _state(run_table: str) -> list[Column[object]]:
+    """A state-history table: the run it belongs to, then the state's fields."""
+    return [
+        Column(
+            f"{run_table}_id",
+            ForeignKey(f"{run_table}.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
+        Column("id", Uuid, primary_key=True),
+        Column("type", String(16), nullable=False),
+        Column("name", String, nullable=False),
+        Column("timestamp", UTCDateTime, nullable=False),
+        Column("message", Text),
+        Column("result_ref", JSONType),
+        Column("state_details", JSONType, nullable=False, default=dict),
+    ]
 
 
-class TaskRun(RunColumns, Base):
-    __tablename__ = "task_run"
-    flow_run_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("flow_run.id", ondelete="CASCADE")
-    )
-    task_key: Mapped[str] = mapped_column(String)
-    dynamic_key: Mapped[str] = mapped_column(String)
-    cache_key: Mapped[str | None] = mapped_column(String)
-    cache_expiration: Mapped[dt.datetime | None]
-    task_version: Mapped[str | None] = mapped_column(String)
-    task_inputs: Mapped[Any] = mapped_column(JSONType, default=dict)
-    flow_run_run_count: Mapped[int] = mapped_column(Integer, default=0)
+concurrency_limit = Table(
+    "concurrency_limit",
+    metadata,
+    Column("tag", String, nullable=False),
+    Column("limit", Integer, nullable=False),
+    Column("active_slots", JSONType, nullable=False, default=list),
+    *_stored(),
+    UniqueConstraint("tag"),
+)
 
-    __table_args__ = (
-        Index(None, "flow_run_id"),
-        Index(None, "state_type"),
-        Index(None, "start_time"),
-        Index(None, "created"),
-    )
+flow = Table(
+    "flow",
+    metadata,
+    Column("name", String, nullable=False),
+    Column("tags", JSONType, nullable=False, default=list),
+    *_stored(),
+    UniqueConstraint("name"),
+)
 
+log = Table(
+    "log",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("name", String, nullable=False),
+    Column("level", Integer, nullable=False),
+    Column("message", Text, nullable=False),
+    Column("timestamp", UTCDateTime, nullable=False),
+    Column("flow_run_id", Uuid),
+    Column("task_run_id", Uuid),
+    Index(None, "flow_run_id", "timestamp"),
+    Index(None, "task_run_id"),
+)
 
-class StateColumns:
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    type: Mapped[str] = mapped_column(String(16))
-    name: Mapped[str] = mapped_column(String)
-    timestamp: Mapped[dt.datetime]
-    message: Mapped[str | None] = mapped_column(Text)
-    result_ref: Mapped[Any | None] = mapped_column(JSONType)
-    state_details: Mapped[Any] = mapped_column(JSONType, default=dict)
+orchestration_decision = Table(
+    "orchestration_decision",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("timestamp", UTCDateTime, nullable=False),
+    Column("run_id", Uuid, nullable=False),
+    Column("run_kind", String(16), nullable=False),
+    Column("rule", String, nullable=False),
+    Column("decision", String(16), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("initial_state_type", String(16)),
+    Column("proposed_state_type", String(16), nullable=False),
+    Column("proposed_state_name", String, nullable=False),
+    Column("resulting_state_type", String(16)),
+    Column("resulting_state_name", String),
+    Column("delay_seconds", Float),
+    Index(None, "run_id", "timestamp"),
+)
+"""A non-trivial answer of the rules engine, kept so users can ask why."""
 
+task_cache = Table(
+    "task_cache",
+    metadata,
+    Column("key", String, primary_key=True),
+    Column("result_ref", JSONType, nullable=False),
+    Column("expiration", UTCDateTime),
+    Column("created", UTCDateTime, nullable=False),
+)
+"""Results reusable by task runs with the same cache key, until they expire."""
 
-class FlowRunState(StateColumns, Base):
-    __tablename__ = "flow_run_state"
-    flow_run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("flow_run.id", ondelete="CASCADE"))
-    __table_args__ = (Index(None, "flow_run_id", "timestamp"),)
+flow_run = Table(
+    "flow_run",
+    metadata,
+    Column("flow_id", ForeignKey("flow.id", ondelete="CASCADE"), nullable=False),
+    Column("parameters", JSONType, nullable=False, default=dict),
+    Column("parent_task_run_id", Uuid),
+    Column("deployment_id", Uuid),
+    Column("flow_version", String),
+    *_run(),
+    Index(None, "flow_id"),
+    Index(None, "state_type"),
+    Index(None, "start_time"),
+    Index(None, "expected_start_time"),
+    Index(None, "parent_task_run_id"),
+    Index(None, "created"),
+)
 
+flow_run_state = Table(
+    "flow_run_state",
+    metadata,
+    *_state("flow_run"),
+    Index(None, "flow_run_id", "timestamp"),
+)
 
-class TaskRunState(StateColumns, Base):
-    __tablename__ = "task_run_state"
-    task_run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("task_run.id", ondelete="CASCADE"))
-    __table_args__ = (Index(None, "task_run_id", "timestamp"),)
+task_run = Table(
+    "task_run",
+    metadata,
+    Column("flow_run_id", ForeignKey("flow_run.id", ondelete="CASCADE")),
+    Column("task_key", String, nullable=False),
+    Column("dynamic_key", String, nullable=False),
+    Column("cache_key", String),
+    Column("cache_expiration", UTCDateTime),
+    Column("task_version", String),
+    Column("task_inputs", JSONType, nullable=False, default=dict),
+    Column("flow_run_run_count", Integer, nullable=False, default=0),
+    *_run(),
+    Index(None, "flow_run_id"),
+    Index(None, "state_type"),
+    Index(None, "start_time"),
+    Index(None, "created"),
+)
 
-
-class Log(Base):
-    __tablename__ = "log"
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    name: Mapped[str] = mapped_column(String)
-    level: Mapped[int] = mapped_column(Integer)
-    message: Mapped[str] = mapped_column(Text)
-    timestamp: Mapped[dt.datetime]
-    flow_run_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
-    task_run_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
-    __table_args__ = (Index(None, "flow_run_id", "timestamp"), Index(None, "task_run_id"))
-
-
-class OrchestrationDecision(Base):
-    """A non-trivial answer of the rules engine, kept so users can ask why."""
-
-    __tablename__ = "orchestration_decision"
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    timestamp: Mapped[dt.datetime]
-    run_id: Mapped[uuid.UUID] = mapped_column(Uuid)
-    run_kind: Mapped[str] = mapped_column(String(16))
-    rule: Mapped[str] = mapped_column(String)
-    decision: Mapped[str] = mapped_column(String(16))
-    reason: Mapped[str] = mapped_column(Text)
-    initial_state_type: Mapped[str | None] = mapped_column(String(16))
-    proposed_state_type: Mapped[str] = mapped_column(String(16))
-    proposed_state_name: Mapped[str] = mapped_column(String)
-    resulting_state_type: Mapped[str | None] = mapped_column(String(16))
-    resulting_state_name: Mapped[str | None] = mapped_column(String)
-    delay_seconds: Mapped[float | None] = mapped_column(Float)
-    __table_args__ = (Index(None, "run_id", "timestamp"),)
-
-
-class TaskCache(Base):
-    """Results reusable by task runs with the same cache key, until they expire."""
-
-    __tablename__ = "task_cache"
-    key: Mapped[str] = mapped_column(String, primary_key=True)
-    result_ref: Mapped[Any] = mapped_column(JSONType)
-    expiration: Mapped[dt.datetime | None]
-    created: Mapped[dt.datetime]
-
-
-class ConcurrencyLimit(Stored, Base):
-    __tablename__ = "concurrency_limit"
-    tag: Mapped[str] = mapped_column(String, unique=True)
-    limit: Mapped[int] = mapped_column(Integer)
-    active_slots: Mapped[Any] = mapped_column(JSONType, default=list)
-
-
-def table_of(model: type[Base]) -> Table:
-    """The Core table behind a model, typed for Core statements."""
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
+task_run_state = Table(
+    "task_run_state",
+    metadata,
+    *_state("task_run"),
+    Index(None, "task_run_id", "timestamp"),
+)

@@ -29,7 +29,7 @@ from sqlalchemy import (
 
 from baton.exceptions import StorageError
 from baton.storage.database import Database
-from baton.storage.models import Base
+from baton.storage.models import metadata
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -80,7 +80,7 @@ def upgrade(db: Database) -> None:
 def reset(db: Database) -> None:
     """Delete every Baton table, data included, and create the current schema afresh."""
     with _diagnosed(db), _schema_transaction(db) as conn:
-        Base.metadata.drop_all(conn)
+        metadata.drop_all(conn)
         _VERSION_TABLE.drop(conn, checkfirst=True)
         _create(conn)
 
@@ -111,11 +111,11 @@ def _revision(conn: Connection) -> str | None:
 
 
 def _baton_tables(conn: Connection) -> set[str]:
-    return set(inspect(conn).get_table_names()) & set(Base.metadata.tables)
+    return set(inspect(conn).get_table_names()) & set(metadata.tables)
 
 
 def _create(conn: Connection) -> None:
-    Base.metadata.create_all(conn)
+    metadata.create_all(conn)
     _VERSION_TABLE.create(conn, checkfirst=True)
     conn.execute(_VERSION_TABLE.insert().values(version_num=HEAD_REVISION))
 

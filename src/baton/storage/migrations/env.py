@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from baton.storage.models import Base
+from baton.storage.models import metadata
 
 
 def run_migrations() -> None:
@@ -18,7 +18,7 @@ def run_migrations() -> None:
         raise RuntimeError("Baton migrations run on a live connection: use baton.storage.schema")
     context.configure(
         connection=connection,
-        target_metadata=Base.metadata,
+        target_metadata=metadata,
         # SQLite can ALTER little in place; batch mode rebuilds the table instead.
         render_as_batch=connection.dialect.name == "sqlite",
     )

@@ -13,7 +13,7 @@ from baton.storage import models as m
 
 def read_cache(conn: Connection, key: str, now: dt.datetime) -> ResultRef | None:
     """The result cached under ``key``, unless it has expired."""
-    table = m.table_of(m.TaskCache)
+    table = m.task_cache
     row = conn.execute(select(table).where(table.c.key == key)).first()
     if row is None:
         return None
@@ -24,7 +24,7 @@ def read_cache(conn: Connection, key: str, now: dt.datetime) -> ResultRef | None
 
 def write_cache(conn: Connection, key: str, ref: ResultRef, expiration: dt.datetime | None) -> None:
     """Cache ``ref`` under ``key``, replacing an older entry."""
-    table = m.table_of(m.TaskCache)
+    table = m.task_cache
     conn.execute(delete(table).where(table.c.key == key))
     conn.execute(
         insert(table).values(

@@ -15,7 +15,7 @@ from baton.storage import models as m
 
 def upsert_concurrency_limit(conn: Connection, tag: str, limit: int) -> ConcurrencyLimit:
     """Create the limit for ``tag`` or change its size, keeping held slots."""
-    table = m.table_of(m.ConcurrencyLimit)
+    table = m.concurrency_limit
     now = utcnow()
     changed = conn.execute(update(table).where(table.c.tag == tag).values(limit=limit, updated=now))
     if not changed.rowcount:
@@ -30,7 +30,7 @@ def upsert_concurrency_limit(conn: Connection, tag: str, limit: int) -> Concurre
 
 
 def read_concurrency_limit(conn: Connection, tag: str) -> ConcurrencyLimit | None:
-    table = m.table_of(m.ConcurrencyLimit)
+    table = m.concurrency_limit
     row = conn.execute(select(table).where(table.c.tag == tag)).first()
     return ConcurrencyLimit.model_validate(row._mapping) if row else None
 
@@ -38,7 +38,7 @@ def read_concurrency_limit(conn: Connection, tag: str) -> ConcurrencyLimit | Non
 def read_concurrency_limits(
     conn: Connection, tags: Sequence[str] | None = None, *, for_update: bool = False
 ) -> list[ConcurrencyLimit]:
-    table = m.table_of(m.ConcurrencyLimit)
+    table = m.concurrency_limit
     statement = select(table).order_by(table.c.tag)
     if tags is not None:
         statement = statement.where(table.c.tag.in_(list(tags)))
@@ -48,12 +48,12 @@ def read_concurrency_limits(
 
 
 def delete_concurrency_limit(conn: Connection, tag: str) -> bool:
-    table = m.table_of(m.ConcurrencyLimit)
+    table = m.concurrency_limit
     return bool(conn.execute(delete(table).where(table.c.tag == tag)).rowcount)
 
 
 def _change_slots(conn: Connection, tags: Sequence[str], run_id: uuid.UUID, take: bool) -> None:
-    table = m.table_of(m.ConcurrencyLimit)
+    table = m.concurrency_limit
     key = str(run_id)
     for limit in read_concurrency_limits(conn, tags, for_update=True):
         slots = [str(s) for s in limit.active_slots if str(s) != key]

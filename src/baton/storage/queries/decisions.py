@@ -27,11 +27,11 @@ def decision_row(decision: OrchestrationDecision) -> dict[str, object]:
 
 
 def insert_decisions(conn: Connection, decisions: Sequence[OrchestrationDecision]) -> None:
-    insert_rows(conn, m.table_of(m.OrchestrationDecision), [decision_row(d) for d in decisions])
+    insert_rows(conn, m.orchestration_decision, [decision_row(d) for d in decisions])
 
 
 def read_decisions(conn: Connection, run_ids: Sequence[uuid.UUID]) -> list[OrchestrationDecision]:
     """Decisions about any of ``run_ids``, oldest first."""
-    table = m.table_of(m.OrchestrationDecision)
+    table = m.orchestration_decision
     statement = select(table).where(table.c.run_id.in_(list(run_ids))).order_by(table.c.timestamp)
     return [OrchestrationDecision.model_validate(row._mapping) for row in conn.execute(statement)]

@@ -53,10 +53,10 @@ from baton.core.states import StateType
 from baton.storage import models as m
 from baton.storage.queries.runs import run_from_row, select_runs
 
-FLOW = m.table_of(m.Flow)
-FLOW_RUN = m.table_of(m.FlowRun)
-TASK_RUN = m.table_of(m.TaskRun)
-LOG = m.table_of(m.Log)
+FLOW = m.flow
+FLOW_RUN = m.flow_run
+TASK_RUN = m.task_run
+LOG = m.log
 # Aliases for the same tables met again inside a subquery, so they are not
 # mistaken for (and correlated with) the table of the enclosing query.
 PARENT_TASK_RUN = TASK_RUN.alias("parent_task_run")

@@ -16,7 +16,7 @@ from baton.storage import models as m
 
 def read_or_create_flow(conn: Connection, name: str, tags: list[str] | None = None) -> Flow:
     """The flow called ``name``, created (with ``tags``) if it does not exist (safe under races)."""
-    table = m.table_of(m.Flow)
+    table = m.flow
     now = utcnow()
     dialect_insert = sqlite_insert if conn.dialect.name == "sqlite" else pg_insert
     statement = (
@@ -30,18 +30,18 @@ def read_or_create_flow(conn: Connection, name: str, tags: list[str] | None = No
 
 
 def read_flow(conn: Connection, flow_id: uuid.UUID) -> Flow | None:
-    table = m.table_of(m.Flow)
+    table = m.flow
     row = conn.execute(select(table).where(table.c.id == flow_id)).first()
     return Flow.model_validate(row._mapping) if row else None
 
 
 def read_flows(conn: Connection, limit: int = 200, offset: int = 0) -> list[Flow]:
-    table = m.table_of(m.Flow)
+    table = m.flow
     statement = select(table).order_by(table.c.name).limit(limit).offset(offset)
     return [Flow.model_validate(row._mapping) for row in conn.execute(statement)]
 
 
 def read_flow_by_name(conn: Connection, name: str) -> Flow | None:
-    table = m.table_of(m.Flow)
+    table = m.flow
     row = conn.execute(select(table).where(table.c.name == name)).first()
     return Flow.model_validate(row._mapping) if row else None

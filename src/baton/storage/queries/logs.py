@@ -14,7 +14,7 @@ from baton.storage.queries.runs import insert_rows
 
 
 def insert_logs(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    insert_rows(conn, m.table_of(m.Log), rows)
+    insert_rows(conn, m.log, rows)
 
 
 def read_logs(
@@ -27,7 +27,7 @@ def read_logs(
     offset: int = 0,
 ) -> list[LogRecord]:
     """Logs oldest first; a flow run's logs include those of its task runs."""
-    table = m.table_of(m.Log)
+    table = m.log
     statement = select(table).where(table.c.level >= min_level)
     if flow_run_id is not None:
         statement = statement.where(table.c.flow_run_id == flow_run_id)

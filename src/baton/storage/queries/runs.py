@@ -28,14 +28,14 @@ class RunTables:
 
 TABLES = {
     RunKind.FLOW_RUN: RunTables(
-        m.table_of(m.FlowRun),
-        m.table_of(m.FlowRunState),
+        m.flow_run,
+        m.flow_run_state,
         "flow_run_id",
         FlowRun,
     ),
     RunKind.TASK_RUN: RunTables(
-        m.table_of(m.TaskRun),
-        m.table_of(m.TaskRunState),
+        m.task_run,
+        m.task_run_state,
         "task_run_id",
         TaskRun,
     ),
