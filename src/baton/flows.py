@@ -50,6 +50,10 @@ class Flow(Generic[P, R]):
         on_crashed: list[Hook] | None = None,
         on_running: list[Hook] | None = None,
     ) -> None:
+        # Every option as given, so with_options() can copy them.
+        self._options: dict[str, Any] = {
+            name: value for name, value in locals().items() if name not in ("self", "fn")
+        }
         if not callable(fn):
             raise TypeError(f"@flow needs a function, got {fn!r}")
         if retries < 0:
@@ -82,30 +86,10 @@ class Flow(Generic[P, R]):
 
     def with_options(self, **options: Any) -> Flow[P, R]:
         """A copy of this flow with some options changed."""
-        current: dict[str, Any] = {
-            "name": self.name,
-            "description": self.description,
-            "version": self.version,
-            "tags": set(self.tags),
-            "retries": self.retries,
-            "retry_delay_seconds": self.retry_delay_seconds,
-            "timeout_seconds": self.timeout_seconds,
-            "validate_parameters": self.should_validate_parameters,
-            "task_runner": self.task_runner,
-            "log_prints": self.log_prints,
-            "persist_result": self.result_options.persist_result,
-            "result_storage": self.result_options.storage,
-            "result_serializer": self.result_options.serializer,
-            "on_completion": self.on_completion,
-            "on_failure": self.on_failure,
-            "on_crashed": self.on_crashed,
-            "on_running": self.on_running,
-        }
-        unknown = set(options) - set(current)
+        unknown = set(options) - set(self._options)
         if unknown:
             raise TypeError(f"unknown flow option(s): {', '.join(sorted(unknown))}")
-        current.update(options)
-        return Flow(self.fn, **current)
+        return Flow(self.fn, **{**self._options, **options})
 
     def effective_tags(self) -> set[str]:
         from baton.context import current_tags

@@ -17,8 +17,6 @@ from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar, overload
 from baton.engine.results import ResultOptions
 
 if TYPE_CHECKING:
-    import logging
-
     from baton.core.models import RetryPolicy, TaskRun
     from baton.core.states import State
     from baton.engine.context import TaskRunContext
@@ -103,6 +101,10 @@ class Task(Generic[P, R]):
         on_crashed: list[Hook] | None = None,
         on_running: list[Hook] | None = None,
     ) -> None:
+        # Every option as given, so with_options() can copy them.
+        self._options: dict[str, Any] = {
+            name: value for name, value in locals().items() if name not in ("self", "fn")
+        }
         if not callable(fn):
             raise TypeError(f"@task needs a function, got {fn!r}")
         if retries < 0:
@@ -138,33 +140,10 @@ class Task(Generic[P, R]):
 
     def with_options(self, **options: Any) -> Task[P, R]:
         """A copy of this task with some options changed."""
-        current: dict[str, Any] = {
-            "name": self.name,
-            "description": self.description,
-            "version": self.version,
-            "tags": set(self.tags),
-            "retries": self.retries,
-            "retry_delay_seconds": self.retry_delay_seconds,
-            "retry_jitter_factor": self.retry_jitter_factor,
-            "retry_condition_fn": self.retry_condition_fn,
-            "timeout_seconds": self.timeout_seconds,
-            "cache_key_fn": self.cache_key_fn,
-            "cache_expiration": self.cache_expiration,
-            "refresh_cache": self.refresh_cache,
-            "persist_result": self.result_options.persist_result,
-            "result_storage": self.result_options.storage,
-            "result_serializer": self.result_options.serializer,
-            "log_prints": self.log_prints,
-            "on_completion": self.on_completion,
-            "on_failure": self.on_failure,
-            "on_crashed": self.on_crashed,
-            "on_running": self.on_running,
-        }
-        unknown = set(options) - set(current)
+        unknown = set(options) - set(self._options)
         if unknown:
             raise TypeError(f"unknown task option(s): {', '.join(sorted(unknown))}")
-        current.update(options)
-        return Task(self.fn, **current)
+        return Task(self.fn, **{**self._options, **options})
 
     @functools.cached_property
     def retry_policy(self) -> RetryPolicy:
@@ -194,11 +173,6 @@ class Task(Generic[P, R]):
 
         extra = current_tags()
         return self.tags | extra if extra else self.tags
-
-    def logger_for(self, task_run: TaskRun) -> logging.LoggerAdapter[logging.Logger]:
-        from baton.engine.logging import get_run_logger
-
-        return get_run_logger()
 
     def bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
         """Arguments by parameter name, defaults applied; a bad call raises ``TypeError``."""

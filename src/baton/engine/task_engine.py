@@ -20,7 +20,7 @@ from baton.engine.context import TaskRunContext, flow_run_context, task_run_cont
 from baton.engine.drivers import RunPorts, drive, drive_async
 from baton.engine.futures import TaskRunFuture, resolve, run_inputs, upstream_of
 from baton.engine.hooks import run_hooks
-from baton.engine.logging import capture_prints
+from baton.engine.logging import capture_prints, get_run_logger
 from baton.engine.machine import Outcome, run_machine
 from baton.engine.results import persist_state_result
 from baton.engine.timeouts import call_with_timeout
@@ -72,7 +72,7 @@ class TaskRunPorts(RunPorts):
             return Outcome(error=error)
 
     def settle(self, outcome: Outcome) -> State:
-        run_logger = self.task.logger_for(self.ctx.task_run)
+        run_logger = get_run_logger()
         if outcome.error is not None:
             state = failure_state(outcome, run_logger)
             condition = self.task.retry_condition_fn
