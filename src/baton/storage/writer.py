@@ -33,7 +33,7 @@ logger = logging.getLogger("baton.storage")
 # How often a batch is tried again when the database fails, before it is given up.
 WRITE_ATTEMPTS = 5
 # Producers wait when this many writes are queued, so memory stays bounded.
-MAX_QUEUED = 100_000
+MAX_QUEUED = 10_000
 
 
 class _Call(Generic[T]):
