@@ -1,10 +1,12 @@
-"""``tags(...)``: add tags to every run created inside a block."""
+"""What code can ask about the run it is part of: ``tags(...)`` and ``get_run_context()``."""
 
 from __future__ import annotations
 
 import contextlib
 import contextvars
 from collections.abc import Iterator
+
+from baton.engine.context import get_run_context
 
 _tags: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar(
     "baton_tags", default=frozenset()
@@ -23,3 +25,6 @@ def tags(*names: str) -> Iterator[frozenset[str]]:
 
 def current_tags() -> frozenset[str]:
     return _tags.get()
+
+
+__all__ = ["current_tags", "get_run_context", "tags"]

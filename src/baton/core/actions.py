@@ -19,11 +19,6 @@ class Action(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class FlowCreate(Action):
-    name: str = Field(min_length=1)
-    tags: list[str] = Field(default_factory=list)
-
-
 class FlowRunCreate(Action):
     flow_id: uuid.UUID
     name: str | None = None
@@ -59,8 +54,3 @@ class LogCreate(Action):
     timestamp: dt.datetime
     flow_run_id: uuid.UUID | None = None
     task_run_id: uuid.UUID | None = None
-
-
-class ConcurrencyLimitCreate(Action):
-    tag: str = Field(min_length=1)
-    limit: int = Field(ge=0)

@@ -164,12 +164,7 @@ class _FlowCall:
                 tags=sorted(flow.effective_tags()),
                 parent_task_run_id=self.parent_task_run.id if self.parent_task_run else None,
                 flow_version=flow.version,
-                empirical_policy=RetryPolicy(
-                    retries=flow.retries,
-                    retry_delay=[float(flow.retry_delay_seconds)]
-                    if flow.retry_delay_seconds
-                    else [],
-                ),
+                empirical_policy=_retry_policy(flow),
                 state=Pending(),
             )
         )
