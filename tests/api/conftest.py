@@ -11,10 +11,13 @@ import os
 import uuid
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
+from baton.client.http import HttpClient
 from baton.storage.database import Database
+from baton.testing import baton_test_harness
 
 POSTGRES_URL = os.environ.get("BATON_TEST_POSTGRES_URL")
 BACKENDS = [
@@ -61,3 +64,17 @@ def module_database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
     """The database of a server shared by a module's tests."""
     with database_for(request.param) as url:
         yield url
+
+
+@pytest.fixture(scope="module")
+def api_url(module_database_url: str | None) -> Iterator[str]:
+    """One server per database for the module; every test makes objects of its own."""
+    with baton_test_harness(module_database_url, server=True) as client:
+        assert isinstance(client, HttpClient)
+        yield client.api_url
+
+
+@pytest.fixture
+def api(api_url: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=api_url, timeout=30) as http:
+        yield http
