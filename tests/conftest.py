@@ -2,7 +2,7 @@
 
 Tests that take the ``client`` fixture run once on SQLite and once on
 PostgreSQL when ``BATON_TEST_POSTGRES_URL`` names a server (``.ci/run`` starts
-one); the PostgreSQL database is emptied before each test.
+one); there the harness gives each test an empty schema of its own.
 """
 
 from __future__ import annotations
@@ -19,22 +19,6 @@ from baton.testing import baton_test_harness
 POSTGRES_URL = os.environ.get("BATON_TEST_POSTGRES_URL")
 
 
-def _empty_postgres(url: str) -> None:
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
-    with engine.begin() as conn:
-        tables = (
-            conn.execute(text("select tablename from pg_tables where schemaname = 'public'"))
-            .scalars()
-            .all()
-        )
-        names = [t for t in tables if t != "alembic_version"]
-        if names:
-            conn.execute(text(f"TRUNCATE {', '.join(names)} CASCADE"))
-    engine.dispose()
-
-
 @pytest.fixture(
     params=[
         "sqlite",
@@ -49,18 +33,8 @@ def _empty_postgres(url: str) -> None:
     ]
 )
 def database_url(request: pytest.FixtureRequest) -> str | None:
-    """``None`` for the default SQLite file; the PostgreSQL URL, emptied, otherwise."""
-    if request.param == "postgres":
-        assert POSTGRES_URL is not None
-        from baton.storage.database import Database
-        from baton.storage.schema import ensure_schema
-
-        db = Database(POSTGRES_URL)
-        ensure_schema(db)
-        db.dispose()
-        _empty_postgres(POSTGRES_URL)
-        return POSTGRES_URL
-    return None
+    """``None`` for the default SQLite file; the PostgreSQL server's URL otherwise."""
+    return POSTGRES_URL if request.param == "postgres" else None
 
 
 @pytest.fixture

@@ -36,10 +36,47 @@ def baton_test_harness(
 ) -> Iterator[BatonClient]:
     """Point Baton at a fresh home (and database) for the block; restore everything after.
 
-    ``database_url`` selects another database (e.g. PostgreSQL); by default a
-    new SQLite file in a temporary home is used. With ``server=True`` flows
-    talk to a real server on loopback, started for the block.
+    ``database_url`` selects another database; on PostgreSQL the block gets a
+    new schema of that database, dropped after, so it starts empty and leaves
+    nothing behind. By default a new SQLite file in a temporary home is used.
+    With ``server=True`` flows talk to a real server on loopback, started for
+    the block.
     """
+    if database_url and database_url.startswith("postgresql"):
+        with postgres_schema(database_url) as private_url, _harness(private_url, server) as client:
+            yield client
+    else:
+        with _harness(database_url, server) as client:
+            yield client
+
+
+@contextlib.contextmanager
+def postgres_schema(url: str) -> Iterator[str]:
+    """``url`` with a new, empty schema as its search path; the schema is dropped after.
+
+    Lets tests (or several test sessions) share one PostgreSQL server without
+    seeing or emptying each other's rows.
+    """
+    from sqlalchemy.engine import make_url
+
+    from baton.core.ids import new_id
+    from baton.storage.database import Database
+
+    schema = f"baton_test_{new_id().hex[-12:]}"
+    admin = Database(url)
+    try:
+        with admin.write() as conn:
+            conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+        private = make_url(url).update_query_dict({"options": f"-c search_path={schema}"})
+        yield private.render_as_string(hide_password=False)
+    finally:
+        with admin.write() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        admin.dispose()
+
+
+@contextlib.contextmanager
+def _harness(database_url: str | None, server: bool) -> Iterator[BatonClient]:
     saved = {name: os.environ.get(name) for name in _VARIABLES}
     reset_client()
     with tempfile.TemporaryDirectory(prefix="baton-test-") as home:

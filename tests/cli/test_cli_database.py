@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import inspect
-from sqlalchemy.engine import make_url
 
 from baton import flow
 from baton.client import reset_client
@@ -20,6 +19,7 @@ from baton.settings import reload_settings
 from baton.storage import schema
 from baton.storage.database import Database
 from baton.storage.models import metadata
+from baton.testing import postgres_schema
 
 
 @flow
@@ -125,18 +125,8 @@ def fresh_database_url(
     server = os.environ.get("BATON_TEST_POSTGRES_URL")
     if not server:
         pytest.skip("BATON_TEST_POSTGRES_URL is not set")
-    name = f"baton_cli_{uuid.uuid4().hex[:12]}"
-    admin = Database(server)
-    with admin.write() as conn:
-        conn.exec_driver_sql(f"CREATE SCHEMA {name}")
-    isolated = make_url(server).update_query_dict({"options": f"-c search_path={name}"})
-    try:
-        with configured(isolated.render_as_string(hide_password=False), monkeypatch) as url:
-            yield url
-    finally:
-        with admin.write() as conn:
-            conn.exec_driver_sql(f"DROP SCHEMA {name} CASCADE")
-        admin.dispose()
+    with postgres_schema(server) as isolated, configured(isolated, monkeypatch) as url:
+        yield url
 
 
 def test_upgrade_creates_a_fresh_database(

@@ -4,6 +4,7 @@ tell must be the same, ids and clock readings aside."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -221,13 +222,14 @@ def read_story_back(
     story.error("delete missing limit", lambda: client.delete_concurrency_limit("db"))
 
 
-def test_every_implementation_tells_the_same_story(private_postgres_url: str | None) -> None:
+def test_every_implementation_tells_the_same_story() -> None:
     setups: dict[str, tuple[str | None, bool]] = {
         "sqlite": (None, False),
         "sqlite-http": (None, True),
     }
-    if private_postgres_url is not None:
-        setups["postgres"] = (private_postgres_url, False)
+    postgres_url = os.environ.get("BATON_TEST_POSTGRES_URL")
+    if postgres_url:  # the harness gives it a schema of its own
+        setups["postgres"] = (postgres_url, False)
     stories: dict[str, list[tuple[Any, ...]]] = {}
     for name, (database_url, server) in setups.items():
         with baton_test_harness(database_url, server=server) as client:

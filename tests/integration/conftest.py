@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import make_url
 
-from baton.storage.database import Database
+from baton.testing import postgres_schema
 
 from .support import Child, Records
 
@@ -39,17 +37,8 @@ def backend_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
         yield None
         return
     assert POSTGRES_URL is not None
-    schema = f"baton_it_{uuid.uuid4().hex[:12]}"
-    admin = Database(POSTGRES_URL)
-    with admin.write() as conn:
-        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-c search_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.write() as conn:
-            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-        admin.dispose()
+    with postgres_schema(POSTGRES_URL) as url:
+        yield url
 
 
 @pytest.fixture

@@ -1,10 +1,9 @@
-"""Fixtures of the filter tests: a private PostgreSQL schema per test, and the world of
-runs every filter test queries."""
+"""The world of runs every filter test queries."""
 
 from __future__ import annotations
 
 import datetime as dt
-import uuid
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -12,22 +11,21 @@ from filter_world import (
     ALL_FLOW_RUNS,
     ALL_TASK_RUNS,
     DEPLOYMENT,
-    POSTGRES_URL,
     World,
     cleanup,
     etl,
     flaky,
     transform,
 )
-from sqlalchemy.engine import make_url
 
 from baton import tags
 from baton.client.base import BatonClient
 from baton.client.embedded import EmbeddedClient
 from baton.core.actions import FlowRunCreate
 from baton.core.states import Scheduled
-from baton.storage.database import Database
 from baton.storage.queries import filters
+
+POSTGRES_URL = os.environ.get("BATON_TEST_POSTGRES_URL")
 
 
 @pytest.fixture(
@@ -42,26 +40,9 @@ from baton.storage.queries import filters
         ),
     ]
 )
-def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
-    """Overrides the shared fixture: on PostgreSQL, an empty schema of this test's own.
-
-    Exact counts need a database no other test session empties or fills meanwhile.
-    """
-    if request.param == "sqlite":
-        yield None
-        return
-    assert POSTGRES_URL is not None
-    schema = f"baton_filters_{uuid.uuid4().hex[:12]}"
-    admin = Database(POSTGRES_URL)
-    with admin.write() as conn:
-        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-c search_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.write() as conn:
-            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-        admin.dispose()
+def database_url(request: pytest.FixtureRequest) -> str | None:
+    """These tests query storage directly, so they run on the embedded client only."""
+    return POSTGRES_URL if request.param == "postgres" else None
 
 
 @pytest.fixture

@@ -20,13 +20,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import func, insert, inspect, select, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
 from baton.exceptions import StorageError
 from baton.storage import schema
 from baton.storage.database import Database
 from baton.storage.models import flow, flow_run, metadata
+from baton.testing import postgres_schema
 
 POSTGRES_URL_VARIABLE = "BATON_TEST_POSTGRES_URL"
 # Where ``baton`` is imported from, for child processes (it may not be installed).
@@ -44,19 +44,12 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
     url = os.environ.get(POSTGRES_URL_VARIABLE)
     if not url:
         pytest.skip(f"{POSTGRES_URL_VARIABLE} is not set")
-    name = f"baton_test_{uuid.uuid4().hex[:12]}"
-    admin = Database(url)
-    with admin.write() as conn:
-        conn.exec_driver_sql(f"CREATE SCHEMA {name}")
-    isolated = make_url(url).update_query_dict({"options": f"-c search_path={name}"})
-    db = Database(isolated.render_as_string(hide_password=False))
-    try:
-        yield db
-    finally:
-        db.dispose()
-        with admin.write() as conn:
-            conn.exec_driver_sql(f"DROP SCHEMA {name} CASCADE")
-        admin.dispose()
+    with postgres_schema(url) as isolated:
+        db = Database(isolated)
+        try:
+            yield db
+        finally:
+            db.dispose()
 
 
 def schema_differences(db: Database) -> list[Any]:
