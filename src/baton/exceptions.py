@@ -6,6 +6,7 @@
     ├── ServerError                 the Baton server is unreachable or refused a request
     ├── ObjectNotFound              an id that names nothing
     ├── ParameterValidationError    flow parameters that do not fit the signature
+    ├── InvalidSchedule             a schedule that cannot work (``baton.core.schedules``)
     ├── OrchestrationError          the orchestrator refused or aborted a run
     │   └── RunAborted              told to stop (e.g. the run was already running)
     ├── TaskRunTimeout / FlowRunTimeout   the run exceeded ``timeout_seconds``

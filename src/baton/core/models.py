@@ -41,6 +41,8 @@ class RetryPolicy(BaseModel):
     retries: int = 0
     retry_delay: list[float] = Field(default_factory=list)
     retry_jitter_factor: float | None = None
+    crash_retries: int = Field(default=0, description="Retries after crashes (deployments).")
+    crashes: int = Field(default=0, description="Crash retries used so far.")
 
     def delay_for(self, attempt: int) -> float:
         """Seconds to wait before retry number ``attempt`` (1-based)."""
@@ -90,6 +92,15 @@ class FlowRun(RunModel):
     parent_task_run_id: uuid.UUID | None = None
     deployment_id: uuid.UUID | None = None
     flow_version: str | None = None
+    idempotency_key: str | None = None
+    auto_scheduled: bool = False
+    work_queue_id: uuid.UUID | None = None
+    work_pool_name: str | None = None
+    work_queue_name: str | None = None
+    job_variables: dict[str, Any] = Field(default_factory=dict)
+    infrastructure_pid: str | None = None
+    code_revision: str | None = None
+    heartbeat_time: dt.datetime | None = None
 
 
 class TaskRun(RunModel):

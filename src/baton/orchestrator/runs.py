@@ -22,6 +22,12 @@ def new_flow_run(data: FlowRunCreate) -> FlowRun:
         deployment_id=data.deployment_id,
         flow_version=data.flow_version,
         empirical_policy=data.empirical_policy,
+        idempotency_key=data.idempotency_key,
+        auto_scheduled=data.auto_scheduled,
+        work_queue_id=data.work_queue_id,
+        work_pool_name=data.work_pool_name,
+        work_queue_name=data.work_queue_name,
+        job_variables=data.job_variables,
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import math
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -81,7 +82,7 @@ class Database:
             dbapi_conn.isolation_level = None
             cursor = dbapi_conn.cursor()
             cursor.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
-            cursor.execute("PRAGMA journal_mode = WAL")
+            _enter_wal(cursor, self.timeout)
             cursor.execute("PRAGMA synchronous = NORMAL")
             cursor.execute("PRAGMA foreign_keys = ON")
             cursor.close()
@@ -124,3 +125,25 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _enter_wal(cursor: Any, timeout: float) -> None:
+    """Switch a SQLite database to WAL, waiting for processes switching it at the same time.
+
+    SQLite answers "database is locked" to this pragma at once, without its busy
+    timeout, while another connection is busy with a new database, so several
+    processes opening one new file together wait their turn here instead.
+    """
+    import sqlite3
+
+    deadline = time.monotonic() + timeout
+    pause = 0.01
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() >= deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.25)

@@ -12,6 +12,7 @@ these definitions is identical to one built by Alembic.
 from __future__ import annotations
 
 from sqlalchemy import (
+    Boolean,
     Column,
     Float,
     ForeignKey,
@@ -153,12 +154,29 @@ flow_run = Table(
     Column("deployment_id", Uuid),
     Column("flow_version", String),
     *_run(),
+    # Added with deployments (migration 0002), hence after the shared columns.
+    Column("idempotency_key", String),
+    Column("auto_scheduled", Boolean, nullable=False, default=False),
+    Column("work_queue_id", Uuid),
+    Column("work_pool_name", String),
+    Column("work_queue_name", String),
+    Column("job_variables", JSONType, nullable=False, default=dict),
+    Column("infrastructure_pid", String),
+    Column("code_revision", String),
+    Column("heartbeat_time", UTCDateTime),
     Index(None, "flow_id"),
-    Index(None, "state_type"),
     Index(None, "start_time"),
     Index(None, "expected_start_time"),
     Index(None, "parent_task_run_id"),
-    Index(None, "created"),
+    # Lists newest first, and counts by state over time read from the index alone.
+    Index(None, "created", "state_type"),
+    # Runs in a state, newest first.
+    Index(None, "state_type", "created"),
+    Index(None, "deployment_id", "expected_start_time"),
+    # What a queue's workers are offered, in order.
+    Index(None, "work_queue_id", "state_type", "expected_start_time"),
+    # One run per key and flow: how scheduled runs are made exactly once.
+    Index(None, "flow_id", "idempotency_key", unique=True),
 )
 
 flow_run_state = Table(
@@ -191,4 +209,80 @@ task_run_state = Table(
     metadata,
     *_state("task_run"),
     Index(None, "task_run_id", "timestamp"),
+)
+
+
+work_pool = Table(
+    "work_pool",
+    metadata,
+    Column("name", String, nullable=False),
+    Column("description", Text),
+    Column("type", String, nullable=False),
+    Column("base_job_template", JSONType, nullable=False, default=dict),
+    Column("is_paused", Boolean, nullable=False, default=False),
+    Column("concurrency_limit", Integer),
+    Column("default_queue_id", Uuid),
+    *_stored(),
+    UniqueConstraint("name"),
+)
+
+work_queue = Table(
+    "work_queue",
+    metadata,
+    Column("work_pool_id", ForeignKey("work_pool.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String, nullable=False),
+    Column("description", Text),
+    Column("is_paused", Boolean, nullable=False, default=False),
+    Column("concurrency_limit", Integer),
+    Column("priority", Integer, nullable=False),
+    Column("last_polled", UTCDateTime),
+    *_stored(),
+    UniqueConstraint("work_pool_id", "name"),
+)
+
+worker = Table(
+    "worker",
+    metadata,
+    Column("work_pool_id", ForeignKey("work_pool.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String, nullable=False),
+    Column("last_heartbeat_time", UTCDateTime, nullable=False),
+    Column("heartbeat_interval_seconds", Float),
+    *_stored(),
+    UniqueConstraint("work_pool_id", "name"),
+)
+"""A worker as its pool last heard from it."""
+
+deployment = Table(
+    "deployment",
+    metadata,
+    Column("flow_id", ForeignKey("flow.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String, nullable=False),
+    Column("description", Text),
+    Column("version", String),
+    Column("tags", JSONType, nullable=False, default=list),
+    Column("entrypoint", String),
+    Column("path", String),
+    Column("source", JSONType),
+    Column("parameters", JSONType, nullable=False, default=dict),
+    Column("parameter_openapi_schema", JSONType),
+    Column("enforce_parameter_schema", Boolean, nullable=False, default=True),
+    Column("paused", Boolean, nullable=False, default=False),
+    Column("work_queue_id", ForeignKey("work_queue.id", ondelete="SET NULL")),
+    Column("job_variables", JSONType, nullable=False, default=dict),
+    Column("concurrency_limit", Integer),
+    Column("crash_retries", Integer, nullable=False, default=0),
+    Column("last_polled", UTCDateTime),
+    *_stored(),
+    UniqueConstraint("flow_id", "name"),
+    Index(None, "work_queue_id"),
+)
+
+deployment_schedule = Table(
+    "deployment_schedule",
+    metadata,
+    Column("deployment_id", ForeignKey("deployment.id", ondelete="CASCADE"), nullable=False),
+    Column("schedule", JSONType, nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    *_stored(),
+    Index(None, "deployment_id"),
 )

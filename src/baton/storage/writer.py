@@ -5,6 +5,10 @@ so a task's orchestration costs no database round trip on its own thread.
 Work that must see the database (a flow run's transition, a cache lookup) is
 submitted as a function and runs in order after everything queued before it:
 the queue is the single, ordered path of every write this process makes.
+Functions submitted while the writer was busy run together in one transaction,
+each in a savepoint of its own (group commit): one commit serves many callers,
+and one caller's error undoes only its own work. Callers on an event loop
+await ``call_async`` instead of blocking a thread.
 
 A run created and updated within one batch is inserted once, with its latest
 progress; everything else keeps its order. ``flush()`` returns when all that
@@ -13,15 +17,17 @@ was queued before it is committed, and raises if any of it could not be.
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import collections
+import contextlib
 import logging
 import threading
 import time
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, exc
 
 from baton.exceptions import StorageError
 from baton.storage.batch import Op, WriteBatch
@@ -34,22 +40,47 @@ logger = logging.getLogger("baton.storage")
 WRITE_ATTEMPTS = 5
 # Producers wait when this many writes are queued, so memory stays bounded.
 MAX_QUEUED = 10_000
+# The writer thread ends after this long with nothing to do; the next write starts it again.
+IDLE_SECONDS = 10.0
 
 
 class _Call(Generic[T]):
-    """A function to run in its own transaction, with its outcome for the waiting caller."""
+    """A function to run in a write transaction, with its outcome for the waiting caller.
 
-    def __init__(self, fn: Callable[[Connection], T]) -> None:
+    A caller on an event loop passes a future of that loop; any other caller
+    waits on an event.
+    """
+
+    def __init__(
+        self, fn: Callable[[Connection], T], future: asyncio.Future[T] | None = None
+    ) -> None:
         self.fn = fn
-        self.done = threading.Event()
+        self.future = future
+        self.done = threading.Event() if future is None else None
         self.value: T | None = None
         self.error: BaseException | None = None
 
     def wait(self) -> T:
+        assert self.done is not None
         self.done.wait()
         if self.error is not None:
             raise self.error
         return self.value  # type: ignore[return-value]
+
+    def resolve_future(self) -> None:
+        """Hand the outcome to the awaiting coroutine (on its loop's thread)."""
+        assert self.future is not None
+        if self.future.cancelled():
+            return
+        if self.error is not None:
+            self.future.set_exception(self.error)
+        else:
+            self.future.set_result(self.value)  # type: ignore[arg-type]
+
+
+def _resolve_futures(calls: list[_Call[Any]]) -> None:
+    for call in calls:
+        call.resolve_future()
 
 
 class BatchWriter:
@@ -64,6 +95,8 @@ class BatchWriter:
         self._closed = False
         self._failure: BaseException | None = None
         self._lost = 0
+        self._busy = False  # the writer thread holds items it has not finished writing
+        self._exit_registered = False
 
     # -- producers ---------------------------------------------------------
     def enqueue(self, *item: Any) -> None:
@@ -86,9 +119,17 @@ class BatchWriter:
         self._put(call, urgent=True)
         return call.wait()
 
+    async def call_async(self, fn: Callable[[Connection], T]) -> T:
+        """``call`` for a coroutine: the event loop goes on serving while ``fn`` runs."""
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._put(_Call(fn, future), urgent=True)
+        return await future
+
     def flush(self) -> None:
         """Return once everything queued so far is committed; raise if some could not be."""
-        if self._thread is None and not self._queue:
+        with self._cond:
+            idle = not self._queue and not self._busy
+        if idle:
             self._raise_failure()
             return
         self.call(lambda conn: None)
@@ -142,18 +183,24 @@ class BatchWriter:
     def _start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="baton-writer", daemon=True)
         self._thread.start()
-        atexit.register(self.close)
+        if not self._exit_registered:
+            self._exit_registered = True
+            atexit.register(self.close)
 
     # -- the writer thread -------------------------------------------------
     def _take(self) -> list[Any] | None:
+        """The next items to write; ``None`` when closed, or idle for ``IDLE_SECONDS``."""
         with self._cond:
             while not self._queue:
                 if self._closed:
                     return None
-                self._cond.wait()
+                if not self._cond.wait(timeout=IDLE_SECONDS) and not self._queue:
+                    self._thread = None  # the next producer starts a new one
+                    return None
             if self.gather_seconds and not any(isinstance(i, _Call) for i in self._queue):
                 self._cond.wait(timeout=self.gather_seconds)
             items = list(self._queue)
+            self._busy = True
             self._queue.clear()
             self._cond.notify_all()  # producers held back by a full queue may go on
             return items
@@ -161,14 +208,20 @@ class BatchWriter:
     def _run(self) -> None:
         while (items := self._take()) is not None:
             batch = WriteBatch()
+            calls: list[_Call[Any]] = []
             for item in items:
                 if isinstance(item, _Call):
                     self._commit(batch)
                     batch = WriteBatch()
-                    self._run_call(item)
+                    calls.append(item)
                 else:
+                    self._run_calls(calls)
+                    calls = []
                     batch.add(item)
             self._commit(batch)
+            self._run_calls(calls)
+            with self._cond:
+                self._busy = False
 
     def _commit(self, batch: WriteBatch) -> None:
         if not batch.size:
@@ -193,11 +246,71 @@ class BatchWriter:
             self._failure = error
             self._lost += batch.size
 
-    def _run_call(self, call: _Call[Any]) -> None:
+    def _run_calls(self, calls: list[_Call[Any]]) -> None:
+        """Run ``calls`` in one transaction; each learns its outcome once it is committed."""
+        if not calls:
+            return
         try:
             with self.db.write() as conn:
-                call.value = call.fn(conn)
-        except BaseException as error:
-            call.error = error
+                if len(calls) == 1:
+                    calls[0].value = calls[0].fn(conn)
+                else:
+                    with contextlib.closing(_Savepoints(self.db, conn)) as savepoints:
+                        for call in calls:
+                            savepoints.run(call)
+        except BaseException as error:  # nothing was committed: every caller hears why
+            for call in calls:
+                if call.error is None:
+                    call.error = error
         finally:
-            call.done.set()
+            self._settle(calls)
+
+    @staticmethod
+    def _settle(calls: list[_Call[Any]]) -> None:
+        waiting: dict[asyncio.AbstractEventLoop, list[_Call[Any]]] = {}
+        for call in calls:
+            if call.done is not None:
+                call.done.set()
+            elif call.future is not None:
+                waiting.setdefault(call.future.get_loop(), []).append(call)
+        for loop, settled in waiting.items():
+            with contextlib.suppress(RuntimeError):  # a closed loop: nobody is waiting
+                loop.call_soon_threadsafe(_resolve_futures, settled)
+
+
+class _Savepoints:
+    """Runs the calls of a group one by one; one call's error undoes its work alone.
+
+    The savepoint statements go straight to the driver: SQLAlchemy's nested
+    transactions cost several times more than the statements themselves, once
+    per proposal. A fault of the database itself is not the caller's: it ends
+    the whole group.
+    """
+
+    def __init__(self, db: Database, conn: Connection) -> None:
+        self.db = db
+        self.conn = conn
+        self.cursor = conn.connection.cursor()
+
+    def run(self, call: _Call[Any]) -> None:
+        self._execute("SAVEPOINT baton_call")
+        try:
+            call.value = call.fn(self.conn)
+        except exc.DBAPIError as error:
+            if not isinstance(error, (exc.IntegrityError, exc.DataError)):
+                raise
+            call.error = error
+        except Exception as error:
+            call.error = error
+        if call.error is not None:
+            self._execute("ROLLBACK TO SAVEPOINT baton_call")
+        self._execute("RELEASE SAVEPOINT baton_call")
+
+    def close(self) -> None:
+        self.cursor.close()
+
+    def _execute(self, statement: str) -> None:
+        try:
+            self.cursor.execute(statement)
+        except Exception as error:  # the driver's own error: the database failed
+            raise StorageError(f"database {self.db.describe()} failed: {error}") from error

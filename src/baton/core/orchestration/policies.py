@@ -20,6 +20,11 @@ from baton.core.orchestration.common_rules import (
     WaitForScheduledTime,
 )
 from baton.core.orchestration.context import OrchestrationContext
+from baton.core.orchestration.flow_rules import (
+    PreventPendingTransitions,
+    PreventResumingCancelledRuns,
+    RetryCrashedRuns,
+)
 from baton.core.orchestration.rules import Rule
 from baton.core.orchestration.task_rules import (
     CacheCompletedResults,
@@ -118,9 +123,12 @@ FLOW_POLICY = Policy(
     rules=(
         PreventTransitionsFromTerminalStates,
         PreventDuplicateTransitions,
+        PreventPendingTransitions,
+        PreventResumingCancelledRuns,
         WaitForScheduledTime,
         RenameReruns,
         RetryFailedFlows,
+        RetryCrashedRuns,
     ),
 )
 

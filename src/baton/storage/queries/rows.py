@@ -16,7 +16,7 @@ from baton.core.models import FlowRun, RunKind, RunModel, TaskRun
 from baton.core.states import State, StateDetails, StateType
 from baton.results.persistence import ResultRef
 
-PROGRESS_FIELDS = (
+_SHARED_PROGRESS_FIELDS = (
     "state_id",
     "state_type",
     "state_name",
@@ -27,6 +27,12 @@ PROGRESS_FIELDS = (
     "total_run_time",
     "updated",
 )
+PROGRESS_FIELDS = {
+    RunKind.TASK_RUN: _SHARED_PROGRESS_FIELDS,
+    # A flow run's policy counts the crash retries it has used.
+    RunKind.FLOW_RUN: (*_SHARED_PROGRESS_FIELDS, "empirical_policy"),
+}
+"""The columns a new state changes, by kind of run."""
 
 
 def state_row(state: State, fk: str, run_id: uuid.UUID) -> dict[str, Any]:
@@ -74,7 +80,7 @@ def state_from_row(row: Row[Any] | dict[str, Any], prefix: str = "") -> State:
 
 def progress_row(run: RunModel) -> dict[str, Any]:
     """The columns that change when a run enters a new state."""
-    return {
+    row: dict[str, Any] = {
         "id": run.id,
         "state_id": run.state.id if run.state else None,
         "state_type": run.state_type.value if run.state_type else None,
@@ -86,6 +92,9 @@ def progress_row(run: RunModel) -> dict[str, Any]:
         "total_run_time": run.total_run_time,
         "updated": run.updated,
     }
+    if isinstance(run, FlowRun):
+        row["empirical_policy"] = run.empirical_policy.model_dump()
+    return row
 
 
 def run_row(kind: RunKind, run: RunModel) -> dict[str, Any]:
@@ -104,6 +113,15 @@ def run_row(kind: RunKind, run: RunModel) -> dict[str, Any]:
             parent_task_run_id=run.parent_task_run_id,
             deployment_id=run.deployment_id,
             flow_version=run.flow_version,
+            idempotency_key=run.idempotency_key,
+            auto_scheduled=run.auto_scheduled,
+            work_queue_id=run.work_queue_id,
+            work_pool_name=run.work_pool_name,
+            work_queue_name=run.work_queue_name,
+            job_variables=run.job_variables,
+            infrastructure_pid=run.infrastructure_pid,
+            code_revision=run.code_revision,
+            heartbeat_time=run.heartbeat_time,
         )
     else:
         assert isinstance(run, TaskRun)

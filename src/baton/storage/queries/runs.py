@@ -68,12 +68,12 @@ def update_run_progress(conn: Connection, kind: RunKind, rows: Sequence[dict[str
         return
     table = TABLES[kind].run
     if conn.dialect.name == "sqlite":
-        sqlite_writer(table).update(conn, rows, PROGRESS_FIELDS)
+        sqlite_writer(table).update(conn, rows, PROGRESS_FIELDS[kind])
         return
     statement = (
         update(table)
         .where(table.c.id == bindparam("b_id"))
-        .values({name: bindparam(name) for name in PROGRESS_FIELDS})
+        .values({name: bindparam(name) for name in PROGRESS_FIELDS[kind]})
     )
     conn.execute(statement, [{**row, "b_id": row["id"]} for row in rows])
 
@@ -181,3 +181,18 @@ def read_states(conn: Connection, kind: RunKind, run_id: uuid.UUID) -> list[Stat
 def delete_run(conn: Connection, kind: RunKind, run_id: uuid.UUID) -> bool:
     result = conn.execute(delete(TABLES[kind].run).where(TABLES[kind].run.c.id == run_id))
     return bool(result.rowcount)
+
+
+def read_flow_run_by_idempotency_key(
+    conn: Connection, flow_id: uuid.UUID, key: str
+) -> FlowRun | None:
+    """The flow's run made with ``key``, if any: how repeated requests make one run."""
+    table = m.flow_run
+    run_id = conn.scalar(
+        select(table.c.id).where(table.c.flow_id == flow_id, table.c.idempotency_key == key)
+    )
+    if run_id is None:
+        return None
+    found = read_run(conn, RunKind.FLOW_RUN, run_id)
+    assert isinstance(found, FlowRun)
+    return found
