@@ -47,6 +47,25 @@ class Settings(BaseSettings):
         ge=0,
         description="How long background writes may gather before they are committed.",
     )
+    scheduler_max_runs: int = Field(
+        default=100, ge=1, description="Runs the scheduler makes ahead, per schedule."
+    )
+    scheduler_horizon_seconds: float = Field(
+        default=100 * 86400, gt=0, description="How far ahead the scheduler makes runs."
+    )
+    late_runs_after_seconds: float = Field(
+        default=15,
+        ge=0,
+        description="A scheduled run not started this long after its time is Late.",
+    )
+    heartbeat_timeout_seconds: float = Field(
+        default=90,
+        gt=0,
+        description="A worker-run flow run with no heartbeat for this long is marked Crashed.",
+    )
+    services_interval_seconds: float = Field(
+        default=5, gt=0, description="How often the server's background services run."
+    )
 
     @property
     def resolved_home(self) -> Path:
