@@ -1,17 +1,26 @@
-"""State transitions per second through the HTTP API, with errors and latency.
+"""State transitions per second through the HTTP API, with errors, latency and CPU cost.
 
 Each cycle creates a flow run (PENDING), sets it RUNNING, then COMPLETED:
 three orchestrated transitions. The server runs as `baton server start` in
-its own process; clients are threads with their own HTTP connections.
+its own process. Each client keeps one HTTP/1.1 connection open (the standard
+library's ``http.client``, so the clients' own cost stays small); clients are
+threads of this process, or with ``--processes`` processes of their own, so
+that the clients do not share one interpreter lock.
 
-    python benchmarks/api_throughput.py                 # SQLite, 1 and 8 clients
+The figure to compare is the server's CPU time per transition: the clients and
+the server share the machine's cores, and the clients' cost is printed too.
+
+    python benchmarks/api_throughput.py                 # SQLite, 1 and 8 client threads
+    python benchmarks/api_throughput.py --processes --repeat 3
     python benchmarks/api_throughput.py --database-url postgresql+psycopg://...
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
+import multiprocessing
 import os
 import socket
 import statistics
@@ -21,6 +30,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -31,13 +41,17 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(home: Path, database_url: str | None, port: int) -> subprocess.Popen[bytes]:
+def start_server(
+    home: Path, database_url: str | None, port: int, services: bool = True
+) -> subprocess.Popen[bytes]:
+    """``baton server start`` on loopback, once it answers; ``services=False`` leaves out
+    the background services, whose periodic work would count as the server's CPU."""
     env = {**os.environ, "BATON_HOME": str(home), "BATON_LOGGING_TO_CONSOLE": "false"}
     env.pop("BATON_API_URL", None)
     if database_url:
         env["BATON_DATABASE_URL"] = database_url
     command = [sys.executable, "-m", "baton", "server", "start", "--port", str(port)]
-    command += ["--log-level", "warning"]
+    command += ["--log-level", "warning", "--services" if services else "--no-services"]
     server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -50,82 +64,135 @@ def start_server(home: Path, database_url: str | None, port: int) -> subprocess.
     raise SystemExit("the server did not start within 60 s")
 
 
-def run_clients(api: str, clients: int, runs: int) -> dict[str, float]:
-    """``runs`` create/RUNNING/COMPLETED cycles spread over ``clients`` threads."""
-    flow_id = httpx.post(f"{api}/flows/", json={"name": "bench"}).json()["id"]
+def process_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process so far (Linux ``/proc``; ``None`` elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cycles(port: int, flow_id: str, count: int, start: Any) -> tuple[list[float], int, float]:
+    """One client: ``count`` cycles on one kept-alive connection, begun when ``start``
+    lets it. Returns the latency of every request, the number of failed cycles,
+    and the CPU time the client spent."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {"Content-Type": "application/json"}
+    create = json.dumps({"flow_id": flow_id, "state": {"type": "PENDING"}}).encode()
+    running = json.dumps({"state": {"type": "RUNNING"}}).encode()
+    completed = json.dumps({"state": {"type": "COMPLETED"}}).encode()
     latencies: list[float] = []
-    errors = [0]
-    lock = threading.Lock()
-    barrier = threading.Barrier(clients)
+    failed = 0
+    start.wait()
+    cpu = time.thread_time()
+    for _ in range(count):
+        calls = [("/api/flow_runs/", create), ("set_state", running), ("set_state", completed)]
+        run_id = ""
+        for path, body in calls:
+            url = path if run_id == "" else f"/api/flow_runs/{run_id}/set_state"
+            began = time.perf_counter()
+            try:
+                connection.request("POST", url, body, headers)
+                response = connection.getresponse()
+                answer = json.loads(response.read())
+                ok = response.status == 201 and (run_id == "" or answer["status"] == "ACCEPT")
+            except (OSError, http.client.HTTPException, ValueError):
+                connection.close()
+                ok = False
+            latencies.append(time.perf_counter() - began)
+            if not ok:
+                failed += 1
+                break
+            run_id = run_id or answer["id"]
+    cpu = time.thread_time() - cpu
+    connection.close()
+    return latencies, failed, cpu
 
-    def client(count: int) -> None:
-        mine: list[float] = []
-        failed = 0
-        with httpx.Client(base_url=api, timeout=30) as http:
-            barrier.wait()
-            for _ in range(count):
-                calls = [
-                    ("/flow_runs/", {"flow_id": flow_id, "state": {"type": "PENDING"}}),
-                    (None, {"state": {"type": "RUNNING"}}),
-                    (None, {"state": {"type": "COMPLETED"}}),
-                ]
-                run_id = None
-                for path, body in calls:
-                    url = path or f"/flow_runs/{run_id}/set_state"
-                    start = time.perf_counter()
-                    try:
-                        response = http.post(url, json=body)
-                        ok = response.status_code == 201 and (
-                            path is not None or response.json()["status"] == "ACCEPT"
-                        )
-                    except httpx.HTTPError:
-                        ok = False
-                    mine.append(time.perf_counter() - start)
-                    if not ok:
-                        failed += 1
-                        break
-                    if path is not None:
-                        run_id = response.json()["id"]
-        with lock:
-            latencies.extend(mine)
-            errors[0] += failed
 
+def _client_process(port: int, flow_id: str, count: int, start: Any, results: Any) -> None:
+    results.put(cycles(port, flow_id, count, start))
+
+
+def run_clients(
+    port: int, clients: int, runs: int, server_pid: int, processes: bool = False
+) -> dict[str, Any]:
+    """``runs`` create/RUNNING/COMPLETED cycles spread over ``clients`` threads (or
+    processes), with rates, latencies, and the CPU time the server and the
+    clients spent per transition."""
+    flow_id = httpx.post(f"http://127.0.0.1:{port}/api/flows/", json={"name": "bench"})
+    flow_id = flow_id.json()["id"]
     shares = [runs // clients + (1 if i < runs % clients else 0) for i in range(clients)]
-    threads = [threading.Thread(target=client, args=(share,)) for share in shares]
-    start = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - start
-    latencies.sort()
+    outcomes: list[tuple[list[float], int, float]] = []
+    if processes:
+        context = multiprocessing.get_context("spawn")
+        start_event: Any = context.Event()
+        queue: Any = context.Queue()
+        workers: list[Any] = [
+            context.Process(target=_client_process, args=(port, flow_id, n, start_event, queue))
+            for n in shares
+        ]
+    else:
+        start_event = threading.Event()
+        lock = threading.Lock()
+
+        def client(count: int) -> None:
+            outcome = cycles(port, flow_id, count, start_event)
+            with lock:
+                outcomes.append(outcome)
+
+        workers = [threading.Thread(target=client, args=(n,)) for n in shares]
+    for worker in workers:
+        worker.start()
+    time.sleep(0.5 if not processes else 3.0)  # let every client get to the start line
+    server_cpu = process_cpu_seconds(server_pid)
+    begun = time.perf_counter()
+    start_event.set()
+    if processes:
+        outcomes = [queue.get(timeout=600) for _ in workers]
+    for worker in workers:
+        worker.join()
+    elapsed = time.perf_counter() - begun
+    server_after = process_cpu_seconds(server_pid)
+    server_cpu = server_after - server_cpu if server_cpu is not None and server_after else None
+    latencies = sorted(latency for outcome in outcomes for latency in outcome[0])
+    client_cpu = sum(outcome[2] for outcome in outcomes)
+    count = len(latencies)
     return {
         "clients": clients,
-        "transitions": len(latencies),
+        "client_processes": processes,
+        "transitions": count,
         "seconds": round(elapsed, 3),
-        "transitions_per_second": round(len(latencies) / elapsed, 1),
-        "errors": errors[0],
+        "transitions_per_second": round(count / elapsed, 1),
+        "errors": sum(outcome[1] for outcome in outcomes),
         "p50_ms": round(statistics.median(latencies) * 1000, 2),
-        "p95_ms": round(latencies[int(len(latencies) * 0.95) - 1] * 1000, 2),
+        "p95_ms": round(latencies[int(count * 0.95) - 1] * 1000, 2),
+        "server_cpu_ms_per_transition": (
+            round(server_cpu * 1000 / count, 3) if server_cpu is not None else None
+        ),
+        "client_cpu_ms_per_transition": round(client_cpu * 1000 / count, 3),
+        "load_average": round(os.getloadavg()[0], 2),
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", help="default: SQLite in a fresh temporary home")
-    parser.add_argument("--runs", type=int, default=500)
+    parser.add_argument("--runs", type=int, default=500, help="cycles per client count")
     parser.add_argument("--clients", default="1,8", help="comma-separated client counts")
+    parser.add_argument("--processes", action="store_true", help="clients as processes")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each client count")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="baton-bench-") as home:
         port = free_port()
-        server = start_server(Path(home), args.database_url, port)
+        server = start_server(Path(home), args.database_url, port, services=False)
         try:
-            api = f"http://127.0.0.1:{port}/api"
-            run_clients(api, 1, 20)  # warm up
-            for clients in (int(c) for c in args.clients.split(",")):
-                result = run_clients(api, clients, args.runs)
-                result["database"] = "postgresql" if args.database_url else "sqlite"
-                print(json.dumps(result))
+            run_clients(port, 1, 20, server.pid)  # warm up
+            for _ in range(args.repeat):
+                for clients in (int(c) for c in args.clients.split(",")):
+                    result = run_clients(port, clients, args.runs, server.pid, args.processes)
+                    result["database"] = "postgresql" if args.database_url else "sqlite"
+                    print(json.dumps(result), flush=True)
         finally:
             server.terminate()
             server.wait(timeout=30)

@@ -170,11 +170,13 @@ def test_a_flow_whose_server_stops_mid_run_fails_loudly(monkeypatch: pytest.Monk
         try:
             with db.read() as conn:
                 [flow_run] = runs.read_runs(conn, RunKind.FLOW_RUN)
-                [task_run] = runs.read_runs(conn, RunKind.TASK_RUN)
+                task_runs = runs.read_runs(conn, RunKind.TASK_RUN)
         finally:
             db.dispose()
         assert flow_run.state_type is StateType.RUNNING
-        assert task_run.state_type is StateType.RUNNING
+        # Task-run transitions travel in batches: the running one may not have arrived.
+        assert len(task_runs) <= 1
+        assert all(task_run.state_type is StateType.RUNNING for task_run in task_runs)
 
 
 def test_logs_queued_before_close_reach_a_running_server() -> None:

@@ -3,20 +3,33 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from starlette.types import Receive, Scope, Send
 
 from baton._version import __version__
+from baton.api import hot_routes
 from baton.api.errors import install_error_handlers
 from baton.api.routers import (
     concurrency_limits,
     decisions,
+    deployments,
     flow_runs,
     flows,
     health,
     logs,
     queries,
     task_runs,
+    work_pools,
 )
 from baton.storage.database import Database
+from baton.storage.writer import BatchWriter
+from baton.ui import install_ui
+
+
+class BatonAPI(FastAPI):
+    """FastAPI, with the hot routes answered before any of its layers (see ``hot_routes``)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await hot_routes.serve(self.state, super().__call__, scope, receive, send)
 
 
 def create_app(db: Database | None = None) -> FastAPI:
@@ -28,7 +41,7 @@ def create_app(db: Database | None = None) -> FastAPI:
         settings = get_settings()
         db = Database(settings.resolved_database_url, timeout=settings.database_timeout)
         ensure_schema(db)
-    app = FastAPI(
+    app = BatonAPI(
         title="Baton",
         version=__version__,
         description="Orchestration API: propose states, read runs, logs and decisions.",
@@ -37,6 +50,8 @@ def create_app(db: Database | None = None) -> FastAPI:
         openapi_url="/api/openapi.json",
     )
     app.state.db = db
+    app.state.writer = BatchWriter(db, gather_seconds=0)
+    app.state.known_flows = set()
     install_error_handlers(app)
     for module in (
         health,
@@ -47,6 +62,9 @@ def create_app(db: Database | None = None) -> FastAPI:
         logs,
         concurrency_limits,
         decisions,
+        deployments,
+        work_pools,
     ):
         app.include_router(module.router, prefix="/api")
+    install_ui(app)
     return app

@@ -29,11 +29,8 @@ def get_client() -> BatonClient:
 
 
 def _create_client() -> BatonClient:
-    from baton.client.embedded import EmbeddedClient
     from baton.exceptions import ConfigurationError
     from baton.settings import get_settings
-    from baton.storage.database import Database
-    from baton.storage.schema import ensure_schema
 
     settings = get_settings()
     if settings.api_url:
@@ -44,6 +41,11 @@ def _create_client() -> BatonClient:
         from baton.client.http import HttpClient
 
         return HttpClient(settings.api_url)
+    # Only here: a process talking to a server never imports SQLAlchemy.
+    from baton.client.embedded import EmbeddedClient
+    from baton.storage.database import Database
+    from baton.storage.schema import ensure_schema
+
     db = Database(settings.resolved_database_url, timeout=settings.database_timeout)
     ensure_schema(db)
     return EmbeddedClient(db, gather_seconds=settings.write_batch_seconds)

@@ -11,6 +11,7 @@ through the same writer, after everything queued before it.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -18,7 +19,21 @@ from typing import Any
 from sqlalchemy import Connection
 
 from baton.client.base import BatonClient
-from baton.core.actions import FlowRunCreate, LogCreate, TaskRunCreate
+from baton.core.actions import (
+    DeploymentCreate,
+    DeploymentFlowRunCreate,
+    DeploymentScheduleUpdate,
+    DeploymentUpdate,
+    FlowRunCreate,
+    FlowRunUpdate,
+    LogCreate,
+    TaskRunCreate,
+    WorkPoolCreate,
+    WorkPoolUpdate,
+    WorkQueueCreate,
+    WorkQueueUpdate,
+)
+from baton.core.deployments import Deployment, Worker, WorkPool, WorkQueue
 from baton.core.ids import new_id
 from baton.core.models import (
     ConcurrencyLimit,
@@ -31,10 +46,11 @@ from baton.core.models import (
     TaskRun,
 )
 from baton.core.orchestration import OrchestrationResult
+from baton.core.orchestration.judging import judge
 from baton.core.orchestration.policies import TASK_POLICY
-from baton.core.states import TERMINAL_TYPES, State, StateType
+from baton.core.states import TERMINAL_TYPES, State, StateType, utcnow
 from baton.exceptions import ObjectNotFound
-from baton.orchestrator import transitions
+from baton.orchestrator import deployments, transitions, work_pools
 from baton.orchestrator.runs import new_flow_run, new_task_run
 from baton.storage.database import Database
 from baton.storage.queries import concurrency, decisions, flows, logs, runs
@@ -66,8 +82,7 @@ class EmbeddedClient(BatonClient):
     def create_flow_run(self, data: FlowRunCreate) -> FlowRun:
         run = new_flow_run(data)
         state = data.state
-        self.writer.call(lambda conn: transitions.create_run(conn, RunKind.FLOW_RUN, run, state))
-        return run
+        return self.writer.call(lambda conn: transitions.create_flow_run(conn, run, state))
 
     def create_task_run(self, data: TaskRunCreate) -> TaskRun:
         run = new_task_run(data)
@@ -77,7 +92,7 @@ class EmbeddedClient(BatonClient):
                 lambda conn: transitions.create_run(conn, RunKind.TASK_RUN, run, state)
             )
         elif state is not None:
-            ctx = transitions.judge(run, RunKind.TASK_RUN, state, store=None)
+            ctx = judge(run, RunKind.TASK_RUN, state, store=None)
             self._queue(transitions.outcome_ops(ctx, created=True))
         else:
             self.writer.enqueue("run", RunKind.TASK_RUN, run_row(RunKind.TASK_RUN, run))
@@ -107,7 +122,7 @@ class EmbeddedClient(BatonClient):
             assert isinstance(stored, TaskRun)
             self._track(stored)
             return result
-        ctx = transitions.judge(run, RunKind.TASK_RUN, state, store=None, force=force)
+        ctx = judge(run, RunKind.TASK_RUN, state, store=None, force=force)
         self._queue(transitions.outcome_ops(ctx, created=False))
         self._track(run)
         return ctx.result()
@@ -235,6 +250,159 @@ class EmbeddedClient(BatonClient):
     def delete_concurrency_limit(self, tag: str) -> None:
         if not self.writer.call(lambda conn: concurrency.delete_concurrency_limit(conn, tag)):
             raise ObjectNotFound("concurrency limit for tag", repr(tag))
+
+    # -- deployments -------------------------------------------------------
+    def create_deployment(self, data: DeploymentCreate) -> Deployment:
+        return self.writer.call(lambda conn: deployments.create_deployment(conn, data, utcnow()))
+
+    def read_deployment(self, deployment_id: uuid.UUID) -> Deployment:
+        with self._reading() as conn:
+            return deployments.read_deployment(conn, deployment_id)
+
+    def read_deployment_by_name(self, name: str) -> Deployment:
+        with self._reading() as conn:
+            return deployments.read_deployment_by_name(conn, name)
+
+    def read_deployments(
+        self, *, flow_id: uuid.UUID | None = None, limit: int = 200, offset: int = 0
+    ) -> list[Deployment]:
+        with self._reading() as conn:
+            return deployments.read_deployments(conn, flow_id=flow_id, limit=limit, offset=offset)
+
+    def update_deployment(self, deployment_id: uuid.UUID, data: DeploymentUpdate) -> Deployment:
+        return self.writer.call(
+            lambda conn: deployments.update_deployment(conn, deployment_id, data, utcnow())
+        )
+
+    def delete_deployment(self, deployment_id: uuid.UUID) -> None:
+        self.writer.call(lambda conn: deployments.delete_deployment(conn, deployment_id, utcnow()))
+
+    def update_deployment_schedule(
+        self, deployment_id: uuid.UUID, schedule_id: uuid.UUID, data: DeploymentScheduleUpdate
+    ) -> None:
+        self.writer.call(
+            lambda conn: deployments.update_deployment_schedule(
+                conn, deployment_id, schedule_id, data, utcnow()
+            )
+        )
+
+    def delete_deployment_schedule(self, deployment_id: uuid.UUID, schedule_id: uuid.UUID) -> None:
+        self.writer.call(
+            lambda conn: deployments.delete_deployment_schedule(
+                conn, deployment_id, schedule_id, utcnow()
+            )
+        )
+
+    def create_flow_run_from_deployment(
+        self, deployment_id: uuid.UUID, data: DeploymentFlowRunCreate
+    ) -> FlowRun:
+        return self.writer.call(
+            lambda conn: deployments.create_flow_run_from_deployment(
+                conn, deployment_id, data, utcnow()
+            )
+        )
+
+    def update_flow_run(self, run_id: uuid.UUID, data: FlowRunUpdate) -> FlowRun:
+        return self.writer.call(
+            lambda conn: deployments.update_flow_run(conn, run_id, data, utcnow())
+        )
+
+    # -- work pools, queues and workers --------------------------------------
+    def create_work_pool(self, data: WorkPoolCreate) -> WorkPool:
+        return self.writer.call(lambda conn: work_pools.create_work_pool(conn, data))
+
+    def read_work_pool(self, name: str) -> WorkPool:
+        with self._reading() as conn:
+            return work_pools.read_work_pool(conn, name)
+
+    def read_work_pools(self) -> list[WorkPool]:
+        with self._reading() as conn:
+            return work_pools.read_work_pools(conn)
+
+    def update_work_pool(self, name: str, data: WorkPoolUpdate) -> WorkPool:
+        return self.writer.call(
+            lambda conn: work_pools.update_work_pool(conn, name, data, utcnow())
+        )
+
+    def delete_work_pool(self, name: str) -> None:
+        self.writer.call(lambda conn: work_pools.delete_work_pool(conn, name))
+
+    def create_work_queue(self, pool_name: str, data: WorkQueueCreate) -> WorkQueue:
+        return self.writer.call(lambda conn: work_pools.create_work_queue(conn, pool_name, data))
+
+    def read_work_queues(self, pool_name: str) -> list[WorkQueue]:
+        with self._reading() as conn:
+            return work_pools.read_work_queues(conn, pool_name)
+
+    def update_work_queue(self, pool_name: str, name: str, data: WorkQueueUpdate) -> WorkQueue:
+        return self.writer.call(
+            lambda conn: work_pools.update_work_queue(conn, pool_name, name, data, utcnow())
+        )
+
+    def delete_work_queue(self, pool_name: str, name: str) -> None:
+        self.writer.call(lambda conn: work_pools.delete_work_queue(conn, pool_name, name))
+
+    def get_scheduled_flow_runs(
+        self,
+        pool_name: str,
+        *,
+        queue_names: Sequence[str] = (),
+        scheduled_before: dt.datetime | None = None,
+        limit: int = 10,
+    ) -> list[FlowRun]:
+        return self.writer.call(
+            lambda conn: work_pools.get_scheduled_flow_runs(
+                conn,
+                pool_name,
+                queue_names=queue_names,
+                scheduled_before=scheduled_before,
+                limit=limit,
+                now=utcnow(),
+            )
+        )
+
+    def worker_heartbeat(
+        self,
+        pool_name: str,
+        worker_name: str,
+        *,
+        heartbeat_interval_seconds: float | None = None,
+        flow_run_ids: Sequence[uuid.UUID] = (),
+    ) -> None:
+        self.writer.call(
+            lambda conn: work_pools.worker_heartbeat(
+                conn,
+                pool_name,
+                worker_name,
+                heartbeat_interval_seconds=heartbeat_interval_seconds,
+                flow_run_ids=flow_run_ids,
+                now=utcnow(),
+            )
+        )
+
+    def read_workers(self, pool_name: str) -> list[Worker]:
+        with self._reading() as conn:
+            return work_pools.read_workers(conn, pool_name)
+
+    def get_scheduled_flow_runs_for_deployments(
+        self,
+        deployment_ids: Sequence[uuid.UUID],
+        *,
+        scheduled_before: dt.datetime | None = None,
+        limit: int = 10,
+    ) -> list[FlowRun]:
+        return self.writer.call(
+            lambda conn: work_pools.get_scheduled_flow_runs_for_deployments(
+                conn,
+                deployment_ids,
+                scheduled_before=scheduled_before,
+                limit=limit,
+                now=utcnow(),
+            )
+        )
+
+    def heartbeat_flow_runs(self, flow_run_ids: Sequence[uuid.UUID]) -> None:
+        self.writer.call(lambda conn: work_pools.heartbeat_flow_runs(conn, flow_run_ids, utcnow()))
 
     # -- lifecycle ---------------------------------------------------------
     def _reading(self) -> contextlib.AbstractContextManager[Connection]:

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from baton.api.deps import DatabaseDep, ReadConn, RunId
+from baton.api.deps import DatabaseDep, KnownFlows, ReadConn, RunId, WriterDep
+from baton.api.responses import json_answer
 from baton.api.routers import run_common
+from baton.api.schemas.deployments import FlowRunHeartbeatBody, FlowRunUpdateBody
 from baton.api.schemas.other import GraphNode
 from baton.api.schemas.runs import FlowRunCreateBody, FlowRunResponse, TaskRunInput
 from baton.api.schemas.states import OrchestrationResultResponse, SetStateBody, StateResponse
 from baton.core.models import FlowRun, OrchestrationDecision, RunKind, TaskRun
+from baton.core.states import utcnow
+from baton.orchestrator import deployments, transitions, work_pools
 from baton.orchestrator.runs import new_flow_run
 from baton.storage.queries import runs
 
@@ -17,13 +21,21 @@ router = APIRouter(prefix="/flow_runs", tags=["flow runs"])
 KIND = RunKind.FLOW_RUN
 
 
-@router.post("/", status_code=status.HTTP_201_CREATED)
-def create_flow_run(body: FlowRunCreateBody, db: DatabaseDep) -> FlowRunResponse:
-    """Create a flow run; its initial state, if given, is orchestrated."""
+@router.post("/", status_code=status.HTTP_201_CREATED, response_model=FlowRunResponse)
+async def create_flow_run(
+    body: FlowRunCreateBody, writer: WriterDep, known_flows: KnownFlows
+) -> Response:
+    """Create a flow run; its initial state, if given, is orchestrated.
+
+    A repeat of the flow's ``idempotency_key`` answers 200 with the run made first.
+    """
     action = body.to_action()
-    run = new_flow_run(action)
-    run_common.create_run(db, KIND, run, action.state)
-    return FlowRunResponse.from_run(run)
+    run, initial = new_flow_run(action), action.state
+    stored = await writer.call_async(
+        lambda conn: transitions.create_flow_run(conn, run, initial, known_flows=known_flows)
+    )
+    made = status.HTTP_201_CREATED if stored is run else status.HTTP_200_OK
+    return json_answer(FlowRunResponse.from_run(stored), made)
 
 
 @router.get("/{id}")
@@ -39,12 +51,31 @@ def delete_flow_run(run_id: RunId, db: DatabaseDep) -> Response:
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/{id}/set_state", status_code=status.HTTP_201_CREATED)
-def set_flow_run_state(
-    run_id: RunId, body: SetStateBody, db: DatabaseDep
-) -> OrchestrationResultResponse:
+@router.patch("/{id}", status_code=status.HTTP_204_NO_CONTENT)
+def update_flow_run(run_id: RunId, body: FlowRunUpdateBody, db: DatabaseDep) -> Response:
+    """Rename or retag the run, or record where it runs and which code (workers)."""
+    with db.write() as conn:
+        deployments.update_flow_run(conn, run_id, body.to_action(), utcnow())
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/heartbeat", status_code=status.HTTP_204_NO_CONTENT)
+def heartbeat_flow_runs(body: FlowRunHeartbeatBody, db: DatabaseDep) -> Response:
+    """Record that the processes driving these runs are alive (Baton; workers send theirs
+    with their own heartbeat). A run silent for too long is marked ``Crashed``."""
+    with db.write() as conn:
+        work_pools.heartbeat_flow_runs(conn, body.flow_run_ids, utcnow())
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/{id}/set_state",
+    status_code=status.HTTP_201_CREATED,
+    response_model=OrchestrationResultResponse,
+)
+async def set_flow_run_state(run_id: RunId, body: SetStateBody, writer: WriterDep) -> Response:
     """Propose a state; the answer says whether it was accepted, and if not, why."""
-    return run_common.set_state(db, KIND, run_id, body)
+    return await run_common.set_state(writer, KIND, run_id, body)
 
 
 @router.get("/{id}/states")

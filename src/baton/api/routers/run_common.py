@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import uuid
 
+from fastapi import Response, status
 from sqlalchemy import Connection
 
+from baton.api.responses import json_answer
 from baton.api.schemas.states import OrchestrationResultResponse, SetStateBody, StateResponse
 from baton.core.models import OrchestrationDecision, RunKind, RunModel
 from baton.core.states import State
@@ -13,6 +15,7 @@ from baton.exceptions import ObjectNotFound
 from baton.orchestrator import transitions
 from baton.storage.database import Database
 from baton.storage.queries import decisions, runs
+from baton.storage.writer import BatchWriter
 
 
 def kind_name(kind: RunKind) -> str:
@@ -26,21 +29,22 @@ def read_run_or_404(conn: Connection, kind: RunKind, run_id: uuid.UUID) -> RunMo
     return run
 
 
-def set_state(
-    db: Database, kind: RunKind, run_id: uuid.UUID, body: SetStateBody
-) -> OrchestrationResultResponse:
+async def set_state(
+    writer: BatchWriter, kind: RunKind, run_id: uuid.UUID, body: SetStateBody
+) -> Response:
     """Propose a state inside one write transaction; the rules decide."""
-    with db.write() as conn:
-        result, _ = transitions.set_run_state(
-            conn, kind, run_id, body.state.to_state(), force=body.force
-        )
-    return OrchestrationResultResponse.from_result(result)
+    proposed, force = body.state.to_state(), body.force
+    result, _ = await writer.call_async(
+        lambda conn: transitions.set_run_state(conn, kind, run_id, proposed, force=force)
+    )
+    return json_answer(OrchestrationResultResponse.from_result(result), status.HTTP_201_CREATED)
 
 
-def create_run(db: Database, kind: RunKind, run: RunModel, initial: State | None) -> None:
+async def create_run(
+    writer: BatchWriter, kind: RunKind, run: RunModel, initial: State | None
+) -> None:
     """Store a new run; its first state goes through the rules like any other."""
-    with db.write() as conn:
-        transitions.create_run(conn, kind, run, initial)
+    await writer.call_async(lambda conn: transitions.create_run(conn, kind, run, initial))
 
 
 def read_states(conn: Connection, kind: RunKind, run_id: uuid.UUID) -> list[StateResponse]:

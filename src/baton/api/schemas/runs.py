@@ -42,19 +42,24 @@ class FlowRunPolicy(WireModel):
     pause_keys: list[str] | None = None
     resuming: bool = False
     retry_type: Literal["in_process", "reschedule"] | None = None
+    crash_retries: int = Field(
+        default=0, ge=0, le=MAX_INT, description="Runs started again after crashes (Baton)."
+    )
 
     def to_policy(self) -> RetryPolicy:
         retries = self.retries if self.retries is not None else self.max_retries
+        crash_retries = self.crash_retries
         if self.retry_delay is not None:  # given, even if zero
-            return RetryPolicy(retries=retries, retry_delay=[float(self.retry_delay)])
-        delay = self.retry_delay_seconds
-        return RetryPolicy(retries=retries, retry_delay=[float(delay)] if delay else [])
+            delays = [float(self.retry_delay)]
+        else:
+            delays = [float(self.retry_delay_seconds)] if self.retry_delay_seconds else []
+        return RetryPolicy(retries=retries, retry_delay=delays, crash_retries=crash_retries)
 
     @classmethod
     def from_policy(cls, policy: RetryPolicy) -> FlowRunPolicy:
         """Flows have one retry delay; none given travels as ``null``."""
         delay = policy.retry_delay[0] if policy.retry_delay else None
-        return cls(retries=policy.retries, retry_delay=delay)
+        return cls(retries=policy.retries, retry_delay=delay, crash_retries=policy.crash_retries)
 
 
 class TaskRunPolicy(WireModel):
@@ -115,7 +120,9 @@ class FlowRunCreateBody(WireModel):
     infrastructure_document_id: None = Field(default=None, description="Not supported; null.")
     empirical_policy: FlowRunPolicy = Field(default_factory=FlowRunPolicy)
     tags: list[str] = Field(default_factory=list)
-    idempotency_key: None = Field(default=None, description="Not supported yet; null.")
+    idempotency_key: str | None = Field(
+        default=None, description="A repeat with the flow's key answers with the first run."
+    )
     deployment_id: uuid.UUID | None = None
     id: uuid.UUID | None = Field(default=None, description="Chosen by the client (Baton).")
 
@@ -132,6 +139,7 @@ class FlowRunCreateBody(WireModel):
             flow_version=action.flow_version,
             empirical_policy=FlowRunPolicy.from_policy(action.empirical_policy),
             state=StateCreate.from_state(action.state) if action.state else None,
+            idempotency_key=action.idempotency_key,
         )
 
     def to_action(self) -> FlowRunCreate:
@@ -146,6 +154,7 @@ class FlowRunCreateBody(WireModel):
             flow_version=self.flow_version,
             empirical_policy=self.empirical_policy.to_policy(),
             state=self.state.to_state() if self.state else None,
+            idempotency_key=self.idempotency_key,
         )
 
 
@@ -253,6 +262,15 @@ class FlowRunResponse(RunResponseFields):
     idempotency_key: str | None = None
     context: dict[str, Any] = Field(default_factory=dict)
     auto_scheduled: bool = False
+    work_queue_id: uuid.UUID | None = None
+    work_queue_name: str | None = None
+    work_pool_name: str | None = None
+    job_variables: dict[str, Any] = Field(default_factory=dict)
+    infrastructure_pid: str | None = None
+    code_revision: str | None = Field(default=None, description="The git commit run (Baton).")
+    heartbeat_time: dt.datetime | None = Field(
+        default=None, description="When its worker last said it is alive (Baton)."
+    )
 
     @classmethod
     def from_run(cls, run: FlowRun) -> FlowRunResponse:
@@ -264,6 +282,15 @@ class FlowRunResponse(RunResponseFields):
             parent_task_run_id=run.parent_task_run_id,
             deployment_id=run.deployment_id,
             empirical_policy=FlowRunPolicy.from_policy(run.empirical_policy),
+            idempotency_key=run.idempotency_key,
+            auto_scheduled=run.auto_scheduled,
+            work_queue_id=run.work_queue_id,
+            work_queue_name=run.work_queue_name,
+            work_pool_name=run.work_pool_name,
+            job_variables=run.job_variables,
+            infrastructure_pid=run.infrastructure_pid,
+            code_revision=run.code_revision,
+            heartbeat_time=run.heartbeat_time,
         )
 
     def to_run(self) -> FlowRun:
