@@ -7,6 +7,7 @@ called inside another flow is a subflow.
 
 from __future__ import annotations
 
+import datetime as dt
 import inspect
 from collections.abc import Callable, Coroutine, Iterable
 from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar, overload
@@ -14,9 +15,12 @@ from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar, overload
 from baton.engine.results import ResultOptions
 
 if TYPE_CHECKING:
+    import uuid
+
     from baton.engine.task_runners import TaskRunner
     from baton.results.serializers import Serializer
     from baton.results.storage import ResultStorage
+    from baton.runner.serve import ServedDeployment
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -136,6 +140,91 @@ class Flow(Generic[P, R]):
 
         state = await run_flow_async(self, parameters)
         return state if return_state else state.result()
+
+    def to_deployment(
+        self,
+        name: str,
+        *,
+        cron: str | None = None,
+        interval: float | dt.timedelta | None = None,
+        rrule: str | None = None,
+        timezone: str | None = None,
+        parameters: dict[str, Any] | None = None,
+        tags: Iterable[str] | None = None,
+        description: str | None = None,
+        version: str | None = None,
+        paused: bool = False,
+    ) -> ServedDeployment:
+        """This flow as a deployment for ``baton.serve(...)``, several of which share a process.
+
+        Its code is the working directory (``entrypoint`` is this flow's file in it);
+        at most one of ``cron``, ``interval`` (seconds) and ``rrule`` schedules it.
+        """
+        from baton.runner.serve import ServedDeployment
+
+        return ServedDeployment.of(
+            self,
+            name,
+            cron=cron,
+            interval=interval,
+            rrule=rrule,
+            timezone=timezone,
+            parameters=parameters,
+            tags=list(tags or ()),
+            description=description,
+            version=version,
+            paused=paused,
+        )
+
+    def serve(
+        self,
+        name: str,
+        *,
+        cron: str | None = None,
+        interval: float | dt.timedelta | None = None,
+        rrule: str | None = None,
+        timezone: str | None = None,
+        parameters: dict[str, Any] | None = None,
+        tags: Iterable[str] | None = None,
+        description: str | None = None,
+        version: str | None = None,
+        paused: bool = False,
+        limit: int | None = None,
+    ) -> None:
+        """Register this flow as deployment ``name`` and run its runs until stopped (Ctrl-C).
+
+        Scheduled runs, and runs created from the deployment by hand, each run in
+        a process of their own; ``limit`` caps how many at once. Call it under
+        ``if __name__ == "__main__":`` so the runs' processes, which import this
+        file, do not serve too.
+        """
+        from baton.runner.serve import serve
+
+        deployment = self.to_deployment(
+            name,
+            cron=cron,
+            interval=interval,
+            rrule=rrule,
+            timezone=timezone,
+            parameters=parameters,
+            tags=tags,
+            description=description,
+            version=version,
+            paused=paused,
+        )
+        serve(deployment, limit=limit)
+
+    def deploy(self, name: str, work_pool_name: str, **options: Any) -> uuid.UUID:
+        """Register this flow as a deployment whose runs the pool's workers start; its id.
+
+        ``options`` are those of ``baton.deploy_config.deploy_flow``: ``work_queue_name``,
+        ``cron``/``interval``/``rrule`` with ``timezone``, ``parameters``, ``tags``,
+        ``description``, ``version``, ``job_variables``, ``source`` (a ``GitSource`` or a
+        directory), ``paused``, ``concurrency_limit``, ``crash_retries``.
+        """
+        from baton.deploy_config import deploy_flow
+
+        return deploy_flow(self, name, work_pool_name, **options)
 
     def __repr__(self) -> str:
         return f"Flow(name={self.name!r})"

@@ -154,6 +154,37 @@ def logs(
         out.print("No logs found.")
 
 
+@app.command("cancel")
+def cancel(run_id: RunId) -> None:
+    """Cancel a flow run: a scheduled one at once, a running one by having its worker stop it.
+
+    A running run moves to Cancelling; the worker (or ``serve``) running it stops its
+    process and marks it Cancelled.
+    """
+    from baton.client import get_client
+    from baton.core.models import Decision
+    from baton.core.states import Cancelled, Cancelling
+
+    client = get_client()
+    run = client.read_flow_run(run_id)
+    if run.state is None or run.state.is_final() or run.state.is_cancelling():
+        render.print_error(
+            f"flow run {run.name!r} is {run.state_name or 'not started'}: not cancelled"
+        )
+        raise typer.Exit(1)
+    waiting = run.state.is_scheduled() or run.state.is_paused()
+    message = "Cancelled by a user."
+    answer = client.set_flow_run_state(
+        run.id, Cancelled(message=message) if waiting else Cancelling(message=message)
+    )
+    if answer.status is not Decision.ACCEPT or answer.state is None:
+        render.print_error(f"flow run {run.name!r} was not cancelled: {answer.reason}")
+        raise typer.Exit(1)
+    line = Text(f"Flow run {run.name!r} ({run.id}) is now ")
+    line.append_text(render.state_text(answer.state.type.value, answer.state.name))
+    render.console().print(line)
+
+
 def _parse_level(value: str) -> int:
     """A level name (any case) or number."""
     if value.isdigit():

@@ -25,7 +25,7 @@ from baton.engine.parameters import jsonable_parameters
 from baton.engine.results import persist_state_result
 from baton.engine.task_engine import failure_state, returned_state
 from baton.engine.timeouts import call_with_timeout
-from baton.exceptions import FlowRunTimeout, ParameterValidationError
+from baton.exceptions import FlowRunTimeout, ParameterValidationError, RunAborted
 
 if TYPE_CHECKING:
     from baton.client.base import BatonClient
@@ -140,16 +140,21 @@ def _mirror(client: BatonClient, task_run: TaskRun | None, state: State, flow_ru
 class _FlowCall:
     """Everything one flow call sets up before the machine runs, and tears down after."""
 
-    def __init__(self, flow: Flow[..., Any], parameters: dict[str, Any]) -> None:
+    def __init__(
+        self, flow: Flow[..., Any], parameters: dict[str, Any], flow_run: FlowRun | None = None
+    ) -> None:
+        """``flow_run``: a run made elsewhere (a deployment's) to adopt instead of a new one."""
         from baton.client import get_client
 
         setup_logging()
         self.flow = flow
         self.parent = flow_run_context.get()
         self.client = self.parent.client if self.parent is not None else get_client()
-        flow_record = self.client.read_or_create_flow(flow.name)
+        self.adopted = flow_run is not None
         self.parent_task_run = (
-            _parent_task_run(self.client, self.parent, flow) if self.parent is not None else None
+            _parent_task_run(self.client, self.parent, flow)
+            if self.parent is not None and not self.adopted
+            else None
         )
         self.validation_error: ParameterValidationError | None = None
         try:
@@ -157,17 +162,7 @@ class _FlowCall:
         except ParameterValidationError as error:
             self.validation_error = error
             self.parameters = parameters
-        self.flow_run = self.client.create_flow_run(
-            FlowRunCreate(
-                flow_id=flow_record.id,
-                parameters=jsonable_parameters(self.parameters),
-                tags=sorted(flow.effective_tags()),
-                parent_task_run_id=self.parent_task_run.id if self.parent_task_run else None,
-                flow_version=flow.version,
-                empirical_policy=_retry_policy(flow),
-                state=Pending(),
-            )
-        )
+        self.flow_run = flow_run if flow_run is not None else self._create_flow_run()
         log_prints = flow.log_prints
         if log_prints is None:
             log_prints = self.parent.log_prints if self.parent is not None else False
@@ -180,6 +175,20 @@ class _FlowCall:
             task_runner=flow.task_runner.duplicate(),
             log_prints=log_prints,
             parent=self.parent,
+        )
+
+    def _create_flow_run(self) -> FlowRun:
+        flow_record = self.client.read_or_create_flow(self.flow.name)
+        return self.client.create_flow_run(
+            FlowRunCreate(
+                flow_id=flow_record.id,
+                parameters=jsonable_parameters(self.parameters),
+                tags=sorted(self.flow.effective_tags()),
+                parent_task_run_id=self.parent_task_run.id if self.parent_task_run else None,
+                flow_version=self.flow.version,
+                empirical_policy=_retry_policy(self.flow),
+                state=Pending(),
+            )
         )
 
     def __enter__(self) -> _FlowCall:
@@ -230,9 +239,11 @@ class _FlowCall:
         return state
 
 
-def run_flow_sync(flow: Flow[..., Any], parameters: dict[str, Any]) -> State:
+def run_flow_sync(
+    flow: Flow[..., Any], parameters: dict[str, Any], flow_run: FlowRun | None = None
+) -> State:
     """Run a synchronous flow to its final state on this thread."""
-    with _FlowCall(flow, parameters) as call:
+    with _FlowCall(flow, parameters, flow_run) as call:
         rejected = call.reject_parameters()
         if rejected is not None:
             return rejected
@@ -246,9 +257,11 @@ def run_flow_sync(flow: Flow[..., Any], parameters: dict[str, Any]) -> State:
         return call.finish(state)
 
 
-async def run_flow_async(flow: Flow[..., Any], parameters: dict[str, Any]) -> State:
+async def run_flow_async(
+    flow: Flow[..., Any], parameters: dict[str, Any], flow_run: FlowRun | None = None
+) -> State:
     """Run an asynchronous flow to its final state on the running event loop."""
-    with _FlowCall(flow, parameters) as call:
+    with _FlowCall(flow, parameters, flow_run) as call:
         rejected = call.reject_parameters()
         if rejected is not None:
             return rejected
@@ -262,10 +275,24 @@ async def run_flow_async(flow: Flow[..., Any], parameters: dict[str, Any]) -> St
         return call.finish(state)
 
 
+def run_existing_flow_run(flow: Flow[..., Any], flow_run: FlowRun) -> State:
+    """Run ``flow`` for a run created elsewhere (a deployment's), with that run's parameters.
+
+    The run goes through the same machine as a call: Running is proposed on it,
+    the body runs, the final state is proposed. An async flow gets its own event loop.
+    """
+    if flow.isasync:
+        return asyncio.run(run_flow_async(flow, flow_run.parameters, flow_run))
+    return run_flow_sync(flow, flow_run.parameters, flow_run)
+
+
 def _crash(call: _FlowCall, error: BaseException) -> State:
     """Record that the engine itself stopped (interrupt, lost database) mid-run."""
     from baton.core.states import Crashed
 
+    if isinstance(error, RunAborted) and call.adopted:
+        # An adopted run was cancelled or started elsewhere: its state is not ours to change.
+        return call.client.read_flow_run(call.flow_run.id).state or Crashed(message=str(error))
     state = Crashed(message=f"The flow run's engine stopped: {type(error).__name__}: {error}")
     try:
         answer = call.client.set_flow_run_state(call.flow_run.id, state, force=True)

@@ -121,3 +121,45 @@ def jsonable_parameters(parameters: dict[str, Any]) -> dict[str, Any]:
 def _short(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= _REPR_LIMIT else text[: _REPR_LIMIT - 3] + "..."
+
+
+def parameter_schema(fn: Callable[..., Any]) -> dict[str, Any]:
+    """JSON Schema of ``fn``'s parameters: what a deployment's runs may be given.
+
+    Each parameter is a property titled with its name (and its position),
+    typed by its hint when pydantic can describe it, with its default when
+    JSON can hold it; parameters without a default are ``required``.
+    ``*args`` and ``**kwargs`` are left out.
+    """
+    import warnings
+
+    from pydantic import ConfigDict, Field, create_model
+
+    hints = _resolvable_hints(fn)
+    fields: dict[str, Any] = {}
+    for position, (name, param) in enumerate(inspect.signature(fn).parameters.items()):
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            continue
+        default = ... if param.default is inspect.Parameter.empty else param.default
+        field = Field(default, alias=name, title=name, json_schema_extra={"position": position})
+        # Fields get neutral names: parameters may be called ``_x`` or ``model_config``.
+        fields[f"parameter_{position}"] = (_describable(hints.get(name, param.annotation)), field)
+    title = getattr(fn, "__name__", "parameters")
+    model = create_model(title, __config__=ConfigDict(arbitrary_types_allowed=True), **fields)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a default JSON cannot hold is left out, as documented
+        return model.model_json_schema(by_alias=True)
+
+
+def _describable(annotation: Any) -> Any:
+    """``annotation`` if JSON Schema can describe it, else ``Any`` (no constraint)."""
+    if annotation is inspect.Parameter.empty or isinstance(annotation, str):
+        return Any
+    adapter = _adapter_for(annotation)
+    if adapter is None:
+        return Any
+    try:
+        adapter.json_schema()
+    except Exception:
+        return Any
+    return annotation
