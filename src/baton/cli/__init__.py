@@ -13,7 +13,18 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from baton.cli import concurrency, database, flow_runs, render, server, task_runs
+from baton.cli import (
+    concurrency,
+    database,
+    deploy,
+    deployments,
+    flow_runs,
+    render,
+    server,
+    task_runs,
+    work_pools,
+    workers,
+)
 from baton.exceptions import BatonError
 
 
@@ -44,6 +55,11 @@ app.add_typer(task_runs.app)
 app.add_typer(concurrency.app)
 app.add_typer(database.app)
 app.add_typer(server.app)
+app.add_typer(deployments.app)
+app.add_typer(work_pools.app)
+app.add_typer(work_pools.queue_app)
+app.add_typer(workers.app)
+app.command("deploy")(deploy.deploy)
 
 
 @app.command("version")
