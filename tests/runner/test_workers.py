@@ -75,15 +75,15 @@ def test_two_workers_racing_run_each_run_exactly_once(
     server_client: BatonClient, deploy: Deploy, processes: Processes
 ) -> None:
     deployment = deploy(server_client, "quick")
-    runs = [run_of(server_client, deployment.id, n=n) for n in range(50)]
+    runs = [run_of(server_client, deployment.id, n=n) for n in range(200)]
     processes.worker()
     processes.worker()
 
     def all_finished() -> bool:
-        done = server_client.read_flow_runs(state_types=[StateType.COMPLETED], limit=100)
+        done = server_client.read_flow_runs(state_types=[StateType.COMPLETED], limit=300)
         return len(done) == len(runs)
 
-    wait_for(all_finished, timeout=110, what="every run to complete")
+    wait_for(all_finished, timeout=280, what="every run to complete")
     for run in runs:
         types = [s.type for s in server_client.read_flow_run_states(run.id)]
         assert types.count(StateType.PENDING) == 1, types
