@@ -42,11 +42,6 @@ Limit = Annotated[
     typer.Option(min=0, help="How many runs may run at once (none: no limit).", show_default=False),
 ]
 
-MISSED_HEARTBEATS = 3
-"""A worker that missed this many heartbeats is shown offline."""
-DEFAULT_HEARTBEAT_SECONDS = 30.0
-"""Heartbeat interval assumed for a worker that did not say."""
-
 
 @app.command("create")
 def create_pool(
@@ -285,11 +280,9 @@ def _queue_table(queues: list[WorkQueue], title: str | None = None) -> Table:
 
 
 def _worker_status(worker: Worker, now: dt.datetime) -> Text:
-    interval = worker.heartbeat_interval_seconds or DEFAULT_HEARTBEAT_SECONDS
-    silent = (now - worker.last_heartbeat_time).total_seconds()
-    if silent > MISSED_HEARTBEATS * interval:
-        return Text("offline", style="grey50")
-    return Text("online", style="green")
+    if worker.is_online(now):
+        return Text("online", style="green")
+    return Text("offline", style="grey50")
 
 
 def _status(item: WorkPool | WorkQueue) -> Text:

@@ -31,16 +31,6 @@ from baton.api.schemas.deployments import (
     DeploymentUpdateBody,
     FlowRunHeartbeatBody,
     FlowRunUpdateBody,
-    ScheduledRunsBody,
-    WorkerFlowRunResponse,
-    WorkerHeartbeatBody,
-    WorkerResponse,
-    WorkPoolCreateBody,
-    WorkPoolResponse,
-    WorkPoolUpdateBody,
-    WorkQueueCreateBody,
-    WorkQueueResponse,
-    WorkQueueUpdateBody,
 )
 from baton.api.schemas.other import ConcurrencyLimitResponse, LogCreateBody
 from baton.api.schemas.runs import (
@@ -52,6 +42,18 @@ from baton.api.schemas.runs import (
     TaskRunResponse,
 )
 from baton.api.schemas.states import OrchestrationResultResponse, StateCreate, StateResponse
+from baton.api.schemas.work_pools import (
+    ScheduledRunsBody,
+    WorkerFlowRunResponse,
+    WorkerHeartbeatBody,
+    WorkerResponse,
+    WorkPoolCreateBody,
+    WorkPoolResponse,
+    WorkPoolUpdateBody,
+    WorkQueueCreateBody,
+    WorkQueueResponse,
+    WorkQueueUpdateBody,
+)
 from baton.client.base import BatonClient
 from baton.client.task_pipeline import TaskPipeline
 from baton.core.actions import (

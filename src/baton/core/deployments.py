@@ -87,6 +87,14 @@ class WorkQueue(ObjectModel):
     work_pool_name: str | None = None
 
 
+POLL_FRESHNESS = dt.timedelta(seconds=60)
+"""A queue or deployment polled this recently has a worker (or ``serve``) looking at it."""
+
+MISSED_HEARTBEATS = 3
+"""A worker is online while its heartbeats keep coming, with this many intervals' grace."""
+DEFAULT_HEARTBEAT_SECONDS = 30.0
+
+
 class Worker(ObjectModel):
     """A worker process as its pool knows it: by name and last heartbeat."""
 
@@ -94,6 +102,11 @@ class Worker(ObjectModel):
     name: str
     last_heartbeat_time: dt.datetime
     heartbeat_interval_seconds: float | None = None
+
+    def is_online(self, now: dt.datetime) -> bool:
+        interval = self.heartbeat_interval_seconds or DEFAULT_HEARTBEAT_SECONDS
+        silent = (now - self.last_heartbeat_time).total_seconds()
+        return silent <= MISSED_HEARTBEATS * interval
 
 
 def scheduled_run_key(deployment_id: uuid.UUID, schedule_id: uuid.UUID, when: dt.datetime) -> str:

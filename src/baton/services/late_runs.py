@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Row, func, select
 
+from baton.core.deployments import POLL_FRESHNESS
 from baton.core.models import FlowRun, RunKind
 from baton.core.states import Late, StateType
 from baton.orchestrator.transitions import set_run_state
@@ -19,9 +20,6 @@ from baton.orchestrator.work_pools import ACTIVE_TYPES, AWAITING_RETRY
 from baton.storage import models as m
 from baton.storage.database import Database
 from baton.storage.queries.runs import run_from_row, select_runs
-
-POLL_SILENCE = dt.timedelta(seconds=60)
-"""Nothing polled for a run's work in this long: no worker (or ``serve``) is running."""
 
 _BATCH = 500
 
@@ -68,7 +66,7 @@ def late_reason(conn: Connection, run: FlowRun, now: dt.datetime) -> str:
         return f"its deployment {deployment.name!r} is paused"
     if run.work_queue_id is None:
         polled = deployment.last_polled if deployment is not None else None
-        if polled is None or now - polled > POLL_SILENCE:
+        if polled is None or now - polled > POLL_FRESHNESS:
             return "no process serving its deployment has polled for runs (start it with serve)"
         return _full_deployment_limit(conn, deployment) or "its serving process has not started it"
     queue = conn.execute(
@@ -83,7 +81,7 @@ def late_reason(conn: Connection, run: FlowRun, now: dt.datetime) -> str:
         return f"{pool} is paused"
     if queue.is_paused:
         return f"work queue {queue.name!r} of {pool} is paused"
-    if queue.last_polled is None or now - queue.last_polled > POLL_SILENCE:
+    if queue.last_polled is None or now - queue.last_polled > POLL_FRESHNESS:
         return (
             f"no worker is polling {pool} (queue {queue.name!r}); "
             f"start one with `baton worker start --pool {run.work_pool_name}`"

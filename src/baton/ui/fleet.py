@@ -15,7 +15,6 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from baton.api.schemas.deployments import WorkerStatus, worker_status
 from baton.core.deployments import Deployment, DeploymentSchedule, Worker, WorkPool, WorkQueue
 from baton.core.schedules import InvalidSchedule, parse_schedule
 from baton.core.states import StateType
@@ -226,10 +225,7 @@ def read_pool_rows(conn: Connection, pools: Sequence[WorkPool], now: dt.datetime
                     )
                     for queue in queues[pool.id]
                 ],
-                workers=[
-                    WorkerRow(worker, worker_status(worker, now) is WorkerStatus.ONLINE)
-                    for worker in workers
-                ],
+                workers=[WorkerRow(worker, worker.is_online(now)) for worker in workers],
             )
         )
     return rows

@@ -10,10 +10,12 @@ from fastapi import APIRouter, HTTPException, Path, Response, status
 from sqlalchemy import Connection
 
 from baton.api.deps import DatabaseDep, ReadConn
-from baton.api.schemas.deployments import (
+from baton.api.schemas.deployment_filters import (
     DeploymentCountBody,
-    DeploymentCreateBody,
     DeploymentFilterBody,
+)
+from baton.api.schemas.deployments import (
+    DeploymentCreateBody,
     DeploymentFlowRunCreateBody,
     DeploymentResponse,
     DeploymentScheduleCreateBody,

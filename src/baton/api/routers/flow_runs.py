@@ -7,7 +7,10 @@ from fastapi import APIRouter, Response, status
 from baton.api.deps import DatabaseDep, KnownFlows, ReadConn, RunId, WriterDep
 from baton.api.responses import json_answer
 from baton.api.routers import run_common
-from baton.api.schemas.deployments import FlowRunHeartbeatBody, FlowRunUpdateBody
+from baton.api.schemas.deployments import (
+    FlowRunHeartbeatBody,
+    FlowRunUpdateBody,
+)
 from baton.api.schemas.other import GraphNode
 from baton.api.schemas.runs import FlowRunCreateBody, FlowRunResponse, TaskRunInput
 from baton.api.schemas.states import OrchestrationResultResponse, SetStateBody, StateResponse

@@ -12,18 +12,20 @@ from fastapi import APIRouter, Path, Response, status
 from sqlalchemy import Connection
 
 from baton.api.deps import DatabaseDep, ReadConn
-from baton.api.schemas.deployments import (
-    ScheduledRunsBody,
+from baton.api.schemas.deployment_filters import (
     WorkerFilterBody,
+    WorkPoolFilterBody,
+    WorkQueueFilterBody,
+)
+from baton.api.schemas.work_pools import (
+    ScheduledRunsBody,
     WorkerFlowRunResponse,
     WorkerHeartbeatBody,
     WorkerResponse,
     WorkPoolCreateBody,
-    WorkPoolFilterBody,
     WorkPoolResponse,
     WorkPoolUpdateBody,
     WorkQueueCreateBody,
-    WorkQueueFilterBody,
     WorkQueueResponse,
     WorkQueueUpdateBody,
 )

@@ -1,4 +1,4 @@
-"""Deployments, work pools, work queues and workers on the wire (Prefect 2's shapes).
+"""Deployments and their schedules on the wire (Prefect 2's shapes).
 
 Prefect's older spellings are mapped here and nowhere else:
 
@@ -17,12 +17,12 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from baton.api.schemas.runs import FlowRunResponse
+from baton.api.schemas.deployment_filters import MAX_PAGE
 from baton.api.schemas.states import MAX_INT, StateCreate, WireModel
 from baton.core.actions import (
     DeploymentCreate,
@@ -31,30 +31,17 @@ from baton.core.actions import (
     DeploymentScheduleUpdate,
     DeploymentUpdate,
     FlowRunUpdate,
-    WorkPoolCreate,
-    WorkPoolUpdate,
-    WorkQueueCreate,
-    WorkQueueUpdate,
 )
 from baton.core.deployments import (
+    POLL_FRESHNESS,
     Deployment,
     DeploymentSchedule,
     GitSource,
-    Worker,
-    WorkPool,
-    WorkQueue,
 )
-from baton.core.models import FlowRun
 from baton.core.states import StateType
 
-MAX_PAGE = 200
 GIT_CLONE = "prefect.deployments.steps.git_clone"
 SET_WORKING_DIRECTORY = "prefect.deployments.steps.set_working_directory"
-# A worker is online while its heartbeats keep coming: a few intervals' grace.
-MISSED_HEARTBEATS = 3
-DEFAULT_HEARTBEAT_SECONDS = 30.0
-# A queue or deployment polled this recently has a worker looking at it.
-POLL_FRESHNESS = dt.timedelta(seconds=60)
 
 Schedule = Annotated[
     dict[str, Any],
@@ -438,349 +425,6 @@ class FlowRunUpdateBody(WireModel):
         return FlowRunUpdate(**self.model_dump(exclude_unset=True))
 
 
-# -- filters ----------------------------------------------------------------------
-
-
-class AnyOf(WireModel):
-    any_: list[str] | None = None
-
-    def allows(self, value: object) -> bool:
-        return self.any_ is None or str(value) in self.any_
-
-
-class NameFilter(AnyOf):
-    like_: str | None = Field(default=None, description="A case-insensitive substring.")
-
-    def allows(self, value: object) -> bool:
-        like = self.like_
-        return super().allows(value) and (like is None or like.lower() in str(value).lower())
-
-
-class IdFilter(WireModel):
-    any_: list[uuid.UUID] | None = None
-
-    def allows(self, value: uuid.UUID) -> bool:
-        return self.any_ is None or value in self.any_
-
-
-class EqFilter(WireModel):
-    eq_: bool | None = None
-
-    def allows(self, value: bool) -> bool:
-        return self.eq_ is None or value == self.eq_
-
-
-class TagsFilter(WireModel):
-    all_: list[str] | None = None
-    is_null_: bool | None = None
-
-    def allows(self, tags: list[str]) -> bool:
-        if self.is_null_ is not None and (not tags) != self.is_null_:
-            return False
-        return self.all_ is None or set(self.all_) <= set(tags)
-
-
-class _Criteria(WireModel):
-    """Criteria that must all hold (Prefect's ``and_``; ``or_`` is not supported)."""
-
-    operator: Literal["and_"] = "and_"
-
-    def _checks(self, item: Any) -> list[bool]:
-        raise NotImplementedError
-
-    def matches(self, item: Any) -> bool:
-        return all(self._checks(item))
-
-
-class FlowCriteria(_Criteria):
-    id: IdFilter | None = None
-    name: AnyOf | None = None
-
-    def _checks(self, item: Deployment) -> list[bool]:
-        return [
-            self.id is None or self.id.allows(item.flow_id),
-            self.name is None or self.name.allows(item.flow_name),
-        ]
-
-
-class DeploymentCriteria(_Criteria):
-    id: IdFilter | None = None
-    name: NameFilter | None = None
-    paused: EqFilter | None = None
-    is_schedule_active: EqFilter | None = None
-    tags: TagsFilter | None = None
-    work_queue_name: AnyOf | None = None
-
-    def _checks(self, item: Deployment) -> list[bool]:
-        return [
-            self.id is None or self.id.allows(item.id),
-            self.name is None or self.name.allows(item.name),
-            self.paused is None or self.paused.allows(item.paused),
-            self.is_schedule_active is None or self.is_schedule_active.allows(not item.paused),
-            self.tags is None or self.tags.allows(item.tags),
-            self.work_queue_name is None or self.work_queue_name.allows(item.work_queue_name),
-        ]
-
-
-class WorkPoolCriteria(_Criteria):
-    id: IdFilter | None = None
-    name: AnyOf | None = None
-    type: AnyOf | None = None
-
-    def _checks(self, item: WorkPool) -> list[bool]:
-        return [
-            self.id is None or self.id.allows(item.id),
-            self.name is None or self.name.allows(item.name),
-            self.type is None or self.type.allows(item.type),
-        ]
-
-
-class DeploymentWorkPoolCriteria(_Criteria):
-    """Deployments by their pool's name, the one pool field a deployment carries."""
-
-    name: AnyOf | None = None
-
-    def _checks(self, item: Deployment) -> list[bool]:
-        return [self.name is None or self.name.allows(item.work_pool_name)]
-
-
-class Page(WireModel):
-    limit: int | None = Field(default=None, ge=1, le=MAX_PAGE, description=f"At most {MAX_PAGE}.")
-    offset: int = Field(default=0, ge=0, le=MAX_INT)
-
-    def of(self, items: list[Any]) -> list[Any]:
-        return items[self.offset : self.offset + (self.limit or MAX_PAGE)]
-
-
-class DeploymentSort(str, enum.Enum):
-    """Prefect's orders; by name means by the full name, ``flow-name/deployment-name``."""
-
-    CREATED_DESC = "CREATED_DESC"
-    UPDATED_DESC = "UPDATED_DESC"
-    NAME_ASC = "NAME_ASC"
-    NAME_DESC = "NAME_DESC"
-
-    def key(self) -> Callable[[Deployment], Any]:
-        if self in (DeploymentSort.NAME_ASC, DeploymentSort.NAME_DESC):
-            return lambda d: (d.flow_name or "", d.name, d.id)  # "flow/deployment"
-        if self is DeploymentSort.CREATED_DESC:
-            return lambda d: (d.created, d.id)
-        return lambda d: (d.updated, d.id)
-
-    @property
-    def descending(self) -> bool:
-        return self is not DeploymentSort.NAME_ASC
-
-
-class DeploymentCountBody(WireModel):
-    """Which deployments: all the criteria given must hold."""
-
-    flows: FlowCriteria | None = None
-    deployments: DeploymentCriteria | None = None
-    work_pools: DeploymentWorkPoolCriteria | None = None
-    flow_runs: None = Field(default=None, description="Not supported; null.")
-    task_runs: None = Field(default=None, description="Not supported; null.")
-    work_pool_queues: None = Field(default=None, description="Not supported; null.")
-
-    @property
-    def flow_id(self) -> uuid.UUID | None:
-        """The one flow asked for by id, which the database can narrow to itself."""
-        ids = self.flows.id.any_ if self.flows and self.flows.id else None
-        return ids[0] if ids is not None and len(ids) == 1 else None
-
-    def select(self, found: list[Deployment]) -> list[Deployment]:
-        criteria = [c for c in (self.flows, self.deployments, self.work_pools) if c is not None]
-        return [d for d in found if all(c.matches(d) for c in criteria)]
-
-
-class DeploymentFilterBody(DeploymentCountBody, Page):
-    sort: DeploymentSort = DeploymentSort.NAME_ASC
-
-    def select(self, found: list[Deployment]) -> list[Deployment]:
-        ordered = sorted(super().select(found), key=self.sort.key(), reverse=self.sort.descending)
-        return self.of(ordered)
-
-
-class WorkPoolFilterBody(Page):
-    work_pools: WorkPoolCriteria | None = None
-
-    def select(self, found: list[WorkPool]) -> list[WorkPool]:
-        criteria = self.work_pools
-        return self.of([p for p in found if criteria is None or criteria.matches(p)])
-
-
-class WorkQueueFilterBody(Page):
-    work_queues: None = Field(default=None, description="Not supported; null.")
-
-
-class WorkerFilterBody(Page):
-    workers: None = Field(default=None, description="Not supported; null.")
-
-
-# -- work pools, queues and workers ----------------------------------------------
-
-
-class PoolStatus(str, enum.Enum):
-    READY = "READY"
-    NOT_READY = "NOT_READY"
-    PAUSED = "PAUSED"
-
-
-class WorkerStatus(str, enum.Enum):
-    ONLINE = "ONLINE"
-    OFFLINE = "OFFLINE"
-
-
-def worker_status(worker: Worker, now: dt.datetime) -> WorkerStatus:
-    interval = worker.heartbeat_interval_seconds or DEFAULT_HEARTBEAT_SECONDS
-    silent = (now - worker.last_heartbeat_time).total_seconds()
-    return WorkerStatus.ONLINE if silent <= MISSED_HEARTBEATS * interval else WorkerStatus.OFFLINE
-
-
-class WorkPoolCreateBody(WireModel):
-    name: str = Field(min_length=1)
-    description: str | None = None
-    type: str = Field(default="process", min_length=1)
-    base_job_template: dict[str, Any] = Field(default_factory=dict)
-    is_paused: bool = False
-    concurrency_limit: int | None = Field(default=None, ge=0, le=MAX_INT)
-
-    @classmethod
-    def from_action(cls, action: WorkPoolCreate) -> WorkPoolCreateBody:
-        return cls(**action.model_dump())
-
-    def to_action(self) -> WorkPoolCreate:
-        return WorkPoolCreate(**self.model_dump())
-
-
-class WorkPoolUpdateBody(WireModel):
-    description: str | None = None
-    is_paused: bool = False
-    concurrency_limit: int | None = Field(default=None, ge=0, le=MAX_INT)
-    base_job_template: dict[str, Any] = Field(default_factory=dict)
-
-    @classmethod
-    def from_action(cls, action: WorkPoolUpdate) -> WorkPoolUpdateBody:
-        return cls(**action.model_dump(exclude_unset=True))
-
-    def to_action(self) -> WorkPoolUpdate:
-        return WorkPoolUpdate(**self.model_dump(exclude_unset=True))
-
-
-class WorkPoolResponse(BaseModel):
-    id: uuid.UUID
-    created: dt.datetime
-    updated: dt.datetime
-    name: str
-    description: str | None
-    type: str
-    base_job_template: dict[str, Any]
-    is_paused: bool
-    concurrency_limit: int | None
-    default_queue_id: uuid.UUID | None
-    status: PoolStatus
-
-    @classmethod
-    def from_pool(cls, pool: WorkPool, workers: list[Worker], now: dt.datetime) -> WorkPoolResponse:
-        online = any(worker_status(w, now) is WorkerStatus.ONLINE for w in workers)
-        status = PoolStatus.READY if online else PoolStatus.NOT_READY
-        return cls(**pool.model_dump(), status=PoolStatus.PAUSED if pool.is_paused else status)
-
-    def to_pool(self) -> WorkPool:
-        return WorkPool.model_validate(self.model_dump(exclude={"status"}))
-
-
-class WorkQueueCreateBody(WireModel):
-    name: str = Field(min_length=1)
-    description: str | None = None
-    is_paused: bool = False
-    concurrency_limit: int | None = Field(default=None, ge=0, le=MAX_INT)
-    priority: int | None = Field(default=None, ge=1, le=MAX_INT)
-    filter: None = Field(default=None, description="Deprecated in Prefect; null.")
-
-    @classmethod
-    def from_action(cls, action: WorkQueueCreate) -> WorkQueueCreateBody:
-        return cls(**action.model_dump())
-
-    def to_action(self) -> WorkQueueCreate:
-        return WorkQueueCreate(**self.model_dump(exclude={"filter"}))
-
-
-class WorkQueueUpdateBody(WireModel):
-    description: str | None = None
-    is_paused: bool = False
-    concurrency_limit: int | None = Field(default=None, ge=0, le=MAX_INT)
-    priority: int = Field(default=1, ge=1, le=MAX_INT)
-
-    @classmethod
-    def from_action(cls, action: WorkQueueUpdate) -> WorkQueueUpdateBody:
-        return cls(**action.model_dump(exclude_unset=True))
-
-    def to_action(self) -> WorkQueueUpdate:
-        return WorkQueueUpdate(**self.model_dump(exclude_unset=True))
-
-
-class WorkQueueResponse(BaseModel):
-    id: uuid.UUID
-    created: dt.datetime
-    updated: dt.datetime
-    name: str
-    description: str | None
-    is_paused: bool
-    concurrency_limit: int | None
-    priority: int
-    work_pool_id: uuid.UUID
-    work_pool_name: str | None
-    last_polled: dt.datetime | None
-    status: PoolStatus
-    filter: None = None
-
-    @classmethod
-    def from_queue(cls, queue: WorkQueue, now: dt.datetime) -> WorkQueueResponse:
-        polled = queue.last_polled
-        ready = polled is not None and now - polled < POLL_FRESHNESS
-        status = PoolStatus.READY if ready else PoolStatus.NOT_READY
-        return cls(**queue.model_dump(), status=PoolStatus.PAUSED if queue.is_paused else status)
-
-    def to_queue(self) -> WorkQueue:
-        return WorkQueue.model_validate(self.model_dump(exclude={"status", "filter"}))
-
-
-class WorkerHeartbeatBody(WireModel):
-    name: str = Field(min_length=1, description="The worker's name.")
-    heartbeat_interval_seconds: float | None = Field(default=None, gt=0, le=MAX_INT)
-    flow_run_ids: list[uuid.UUID] = Field(
-        default_factory=list, description="Runs the worker is driving, alive too (Baton)."
-    )
-
-
-class WorkerResponse(BaseModel):
-    id: uuid.UUID
-    created: dt.datetime
-    updated: dt.datetime
-    name: str
-    work_pool_id: uuid.UUID
-    last_heartbeat_time: dt.datetime
-    heartbeat_interval_seconds: float | None
-    status: WorkerStatus
-
-    @classmethod
-    def from_worker(cls, worker: Worker, now: dt.datetime) -> WorkerResponse:
-        return cls(**worker.model_dump(), status=worker_status(worker, now))
-
-    def to_worker(self) -> Worker:
-        return Worker.model_validate(self.model_dump(exclude={"status"}))
-
-
-class ScheduledRunsBody(WireModel):
-    """What a worker polls for: due runs of some (default: all) of the pool's queues."""
-
-    work_queue_names: list[str] | None = None
-    scheduled_before: dt.datetime | None = Field(default=None, description="Default: now.")
-    scheduled_after: None = Field(default=None, description="Not supported; null.")
-    limit: int = Field(default=10, ge=1, le=MAX_PAGE)
-
-
 class DeploymentScheduledRunsBody(WireModel):
     """What ``serve`` polls for: due runs of its deployments."""
 
@@ -793,17 +437,3 @@ class FlowRunHeartbeatBody(WireModel):
     """Runs whose process is alive (Baton): what ``serve`` sends, having no work pool."""
 
     flow_run_ids: list[uuid.UUID] = Field(min_length=1, max_length=MAX_PAGE)
-
-
-class WorkerFlowRunResponse(BaseModel):
-    work_pool_id: uuid.UUID
-    work_queue_id: uuid.UUID | None
-    flow_run: FlowRunResponse
-
-    @classmethod
-    def from_run(cls, run: FlowRun, pool: WorkPool) -> WorkerFlowRunResponse:
-        return cls(
-            work_pool_id=pool.id,
-            work_queue_id=run.work_queue_id,
-            flow_run=FlowRunResponse.from_run(run),
-        )
