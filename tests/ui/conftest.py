@@ -106,8 +106,11 @@ def fleet_site(request: pytest.FixtureRequest) -> Iterator[FleetSite]:
         yield served
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Chromium for one test module. Playwright's synchronous API keeps an event loop
+    running in this thread while it is open, which ``asyncio.run`` in tests run after
+    it would trip over, so it is closed with the module that used it."""
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium to run the browser tests")
     from playwright.sync_api import sync_playwright
