@@ -113,6 +113,24 @@ def test_ls(invoke: Invoke, sqlite_client: BatonClient) -> None:
     ]
 
 
+def test_flow_run_inspect_says_where_a_deployment_run_went_and_ran(
+    invoke: Invoke, sqlite_client: BatonClient
+) -> None:
+    from baton.core.actions import FlowRunUpdate
+
+    make_deployment(sqlite_client)
+    run_id = run_id_of(invoke("deployment", "run", "etl/nightly", "-p", "rows=1").stdout)
+    sqlite_client.update_flow_run(
+        run_id, FlowRunUpdate(infrastructure_pid="box-1:4242", code_revision="1a2b3c4")
+    )
+
+    out = invoke("flow-run", "inspect", str(run_id)).stdout
+
+    assert re.search(r"Work pool / queue\s+etl-pool / default", out)
+    assert re.search(r"Process\s+box-1:4242", out)
+    assert re.search(r"Code revision\s+1a2b3c4", out)
+
+
 def test_inspect(invoke: Invoke, sqlite_client: BatonClient) -> None:
     make_deployment(
         sqlite_client,

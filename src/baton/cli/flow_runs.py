@@ -219,7 +219,21 @@ def _details(run: FlowRun, task_runs: list[TaskRun]) -> Group:
         ("Parent task run", run.parent_task_run_id or render.EMPTY),
         ("Task runs", _task_run_summary(task_runs)),
     ]
+    if run.deployment_id is not None:
+        rows += _deployment_rows(run)
     return Group(Text("Flow run", style="bold underline"), render.key_values(rows))
+
+
+def _deployment_rows(run: FlowRun) -> list[tuple[str, Any]]:
+    """Where a deployment's run went and ran: its queue, its process and its code."""
+    queue = f"{run.work_pool_name} / {run.work_queue_name}" if run.work_pool_name else None
+    return [
+        ("Deployment", run.deployment_id),
+        ("Work pool / queue", queue or render.EMPTY),
+        ("Process", run.infrastructure_pid or render.EMPTY),
+        ("Code revision", run.code_revision or render.EMPTY),
+        ("Last heartbeat", render.format_time(run.heartbeat_time, milliseconds=True)),
+    ]
 
 
 def _task_run_summary(task_runs: list[TaskRun]) -> str:
