@@ -17,6 +17,7 @@ from baton.api.routers import (
     health,
     logs,
     queries,
+    run_states,
     task_runs,
     work_pools,
 )
@@ -59,6 +60,7 @@ def create_app(db: Database | None = None) -> FastAPI:
         flows,
         flow_runs,
         task_runs,
+        run_states,
         logs,
         concurrency_limits,
         decisions,

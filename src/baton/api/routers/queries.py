@@ -6,8 +6,10 @@ only when empty, so a client never gets silently unfiltered results.
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from baton.api.deps import ReadConn
 from baton.api.schemas.runs import FlowResponse, FlowRunResponse, TaskRunResponse
@@ -28,6 +30,7 @@ from baton.storage.queries import filters
 router = APIRouter(tags=["filters"])
 
 MAX_PAGE = 200
+DEFAULTED_WHEN_NULL = frozenset({"sort", "offset"})
 
 
 class RunFilters(WireModel):
@@ -39,11 +42,26 @@ class RunFilters(WireModel):
     deployments: None = Field(default=None, description="Not supported yet; must be null.")
     work_pools: None = Field(default=None, description="Not supported yet; must be null.")
     work_pool_queues: None = Field(default=None, description="Not supported yet; must be null.")
+    work_queues: None = Field(
+        default=None, description="Not supported yet; must be null (Prefect 2 sends it)."
+    )
 
 
 class Page(WireModel):
     limit: int | None = Field(default=None, ge=1, le=MAX_PAGE, description=f"At most {MAX_PAGE}.")
     offset: int = Field(default=0, ge=0, le=MAX_INT)
+
+    @model_validator(mode="before")
+    @classmethod
+    def null_means_default(cls, data: Any) -> Any:
+        """Prefect 2's client sends ``"sort": null`` or ``"offset": null`` for "not chosen"."""
+        if isinstance(data, dict):
+            return {
+                key: value
+                for key, value in data.items()
+                if not (key in DEFAULTED_WHEN_NULL and value is None)
+            }
+        return data
 
     @property
     def size(self) -> int:
