@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 
+import httpx
 import pytest
 
 from .conftest import Site
@@ -172,6 +173,15 @@ def test_unknown_things_get_a_friendly_404_page(site: Site, path: str) -> None:
     assert answer.status_code == 404
     assert answer.headers["content-type"].startswith("text/html")
     assert "<h1" in answer.text and ("No such" in answer.text or "Page not found" in answer.text)
+
+
+def test_the_run_links_a_prefect_2_client_prints_lead_to_the_run(site: Site) -> None:
+    answer = site.get(f"/flow-runs/flow-run/{site.runs.etl}")
+
+    assert answer.status_code == 308
+    assert answer.headers["location"] == f"/runs/{site.runs.etl}"
+    followed = httpx.get(site.url + answer.headers["location"], timeout=30)
+    assert followed.status_code == 200 and str(site.runs.etl) in followed.text
 
 
 def test_api_errors_stay_json(site: Site) -> None:

@@ -7,7 +7,7 @@ from collections import Counter
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from sqlalchemy import Connection
 
 from baton.core.models import FlowRun, RunKind, TaskRun
@@ -254,6 +254,17 @@ def flow_run_live(run_id: str, request: Request, conn: ReadConn) -> JSONResponse
 
 
 # -- one task run --------------------------------------------------------------
+
+
+@router.get("/flow-runs/flow-run/{run_id}")
+def prefect_flow_run_link(run_id: str) -> RedirectResponse:
+    """Where a Prefect 2 client says a run can be seen: the same run here."""
+    return RedirectResponse(f"/runs/{run_id}", status_code=308)
+
+
+@router.get("/runs/task-run/{run_id}")
+def prefect_task_run_link(run_id: str) -> RedirectResponse:
+    return RedirectResponse(f"/task-runs/{run_id}", status_code=308)
 
 
 @router.get("/task-runs/{run_id}")
