@@ -459,3 +459,32 @@ def test_heartbeats_record_the_worker_and_its_runs(client: BatonClient) -> None:
     assert heartbeat is not None and heartbeat >= before
     with pytest.raises(ObjectNotFound):
         client.worker_heartbeat("no-such-pool", "worker-1")
+
+
+def test_served_deployments_are_polled_by_id_and_their_runs_heartbeat(
+    client: BatonClient,
+) -> None:
+    served = deploy(client, "served", concurrency_limit=1)
+    other = deploy(client, "other")
+    past = utcnow() - dt.timedelta(minutes=1)
+    first, second = (
+        client.create_flow_run_from_deployment(
+            served.id, DeploymentFlowRunCreate(scheduled_time=past + dt.timedelta(seconds=i))
+        )
+        for i in range(2)
+    )
+    client.create_flow_run_from_deployment(other.id, DeploymentFlowRunCreate(scheduled_time=past))
+    later = utcnow() + dt.timedelta(hours=1)
+    client.create_flow_run_from_deployment(served.id, DeploymentFlowRunCreate(scheduled_time=later))
+    before = utcnow()
+
+    due = client.get_scheduled_flow_runs_for_deployments([served.id], limit=10)
+    assert [r.id for r in due] == [first.id]  # earliest first, within its limit of one
+    assert client.read_deployment(served.id).last_polled is not None
+    client.set_flow_run_state(first.id, Pending())
+    assert client.get_scheduled_flow_runs_for_deployments([served.id]) == []  # limit full
+
+    client.heartbeat_flow_runs([first.id])
+    heartbeat = client.read_flow_run(first.id).heartbeat_time
+    assert heartbeat is not None and heartbeat >= before
+    assert client.read_flow_run(second.id).heartbeat_time is None

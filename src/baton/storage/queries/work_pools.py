@@ -24,11 +24,6 @@ def read_work_pool(conn: Connection, name: str) -> WorkPool | None:
     return WorkPool.model_validate(row._mapping) if row else None
 
 
-def read_work_pool_by_id(conn: Connection, pool_id: uuid.UUID) -> WorkPool | None:
-    row = conn.execute(select(m.work_pool).where(m.work_pool.c.id == pool_id)).first()
-    return WorkPool.model_validate(row._mapping) if row else None
-
-
 def read_work_pools(conn: Connection) -> list[WorkPool]:
     rows = conn.execute(select(m.work_pool).order_by(m.work_pool.c.name))
     return [WorkPool.model_validate(row._mapping) for row in rows]
