@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from filter_world import (
@@ -23,7 +24,9 @@ from baton.client.base import BatonClient
 from baton.client.embedded import EmbeddedClient
 from baton.core.actions import FlowRunCreate
 from baton.core.states import Scheduled
+from baton.storage.database import Database
 from baton.storage.queries import filters
+from baton.storage.schema import ensure_schema
 
 POSTGRES_URL = os.environ.get("BATON_TEST_POSTGRES_URL")
 
@@ -98,3 +101,12 @@ def world(client: BatonClient) -> Iterator[World]:
         assert set(made.flow_runs) == ALL_FLOW_RUNS
         assert set(made.task_runs) == ALL_TASK_RUNS
         yield made
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Database]:
+    """A fresh SQLite database, for what only SQLite does."""
+    database = Database(f"sqlite:///{tmp_path / 'baton.db'}", timeout=10)
+    ensure_schema(database)
+    yield database
+    database.dispose()

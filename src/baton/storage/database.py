@@ -3,6 +3,8 @@
 SQLite: WAL journal, ``BEGIN IMMEDIATE`` for write transactions, a generous
 busy timeout, and one writer at a time per process (a lock), so concurrent
 writers wait their turn rather than raise "database is locked".
+SQLite's writes share one connection, kept open: taking a pooled connection
+and giving it back costs ten times the ``BEGIN``/``COMMIT`` it wraps.
 PostgreSQL: a pooled engine; row locks keep concurrent transitions consistent.
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -20,6 +23,11 @@ from sqlalchemy import Connection, Engine, create_engine, event, exc
 from sqlalchemy.engine import make_url
 
 from baton.exceptions import ConfigurationError, StorageError
+from baton.storage.encoding import execute_on_driver
+
+
+class WriterBusy(Exception):
+    """Another thread or process is writing, and the caller asked not to wait."""
 
 
 class Database:
@@ -33,6 +41,7 @@ class Database:
         self.dialect = self.url.get_backend_name()
         self.timeout = timeout
         self._write_lock = threading.RLock() if self.is_sqlite else None
+        self._write_conn: Connection | None = None  # SQLite's, used under the lock
         self.engine = self._create_engine()
 
     @property
@@ -89,6 +98,8 @@ class Database:
 
         @event.listens_for(engine, "begin")
         def _begin(conn: Connection) -> None:
+            if _driver_in_transaction(conn):  # begun by ``write`` already
+                return
             write = conn.get_execution_options().get("baton_write", False)
             conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
@@ -101,16 +112,81 @@ class Database:
             yield conn
 
     @contextlib.contextmanager
-    def write(self) -> Iterator[Connection]:
-        """A write transaction, committed on success and rolled back on error."""
-        lock = self._write_lock or contextlib.nullcontext()
-        with (
-            self._translate_errors(),
-            lock,
-            self.engine.connect().execution_options(baton_write=True) as conn,
-            conn.begin(),
-        ):
-            yield conn
+    def write(self, *, wait: bool = True) -> Iterator[Connection]:
+        """A write transaction, committed on success and rolled back on error.
+
+        ``wait=False`` raises ``WriterBusy`` at once, instead of waiting, while
+        another thread of this process or (on SQLite) another process writes.
+        """
+        if self._write_lock is None:  # PostgreSQL: row locks, no writer of its own
+            with (
+                self._translate_errors(),
+                self.engine.connect() as conn,
+                conn.begin(),
+            ):
+                yield conn
+            return
+        if not self._write_lock.acquire(blocking=wait):
+            raise WriterBusy()
+        try:
+            with self._translate_errors():
+                conn = self._sqlite_write_connection()
+                with self._sqlite_transaction(conn, wait):
+                    yield conn
+        finally:
+            self._write_lock.release()
+
+    def _sqlite_write_connection(self) -> Connection:
+        conn = self._write_conn
+        if conn is None or conn.closed or conn.invalidated:
+            conn = self._write_conn = self.engine.connect()
+        return conn
+
+    @contextlib.contextmanager
+    def _sqlite_transaction(self, conn: Connection, wait: bool) -> Iterator[None]:
+        """``BEGIN IMMEDIATE`` ... ``COMMIT`` issued to the driver itself.
+
+        SQLAlchemy's transaction bookkeeping costs more than these statements. A
+        statement run through SQLAlchemy inside starts SQLAlchemy's transaction
+        object on top of this one (the ``begin`` hook sees the driver's transaction
+        and issues nothing), and it is ended here along with the driver's.
+        """
+        try:
+            if not wait:  # fail at once if another process holds the write lock
+                execute_on_driver(conn, "PRAGMA busy_timeout = 0")
+            try:
+                execute_on_driver(conn, "BEGIN IMMEDIATE")
+            finally:
+                if not wait:
+                    execute_on_driver(conn, f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
+        except exc.OperationalError as error:
+            if not wait and "locked" in str(error.orig):
+                raise WriterBusy() from None
+            self._drop_write_connection()
+            raise
+        try:
+            yield
+        except BaseException:
+            self._end_sqlite_transaction(conn, commit=False)
+            raise
+        self._end_sqlite_transaction(conn, commit=True)
+
+    def _end_sqlite_transaction(self, conn: Connection, commit: bool) -> None:
+        try:
+            if conn.in_transaction():  # SQLAlchemy's ends the driver's too
+                conn.commit() if commit else conn.rollback()
+            elif _driver_in_transaction(conn):  # (DDL may have ended it already)
+                execute_on_driver(conn, "COMMIT" if commit else "ROLLBACK")
+        except exc.DBAPIError:
+            self._drop_write_connection()  # closing it rolls back what is left
+            raise
+
+    def _drop_write_connection(self) -> None:
+        """Close the kept connection after a fault: the next write opens a fresh one."""
+        conn, self._write_conn = self._write_conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.close()
 
     @contextlib.contextmanager
     def _translate_errors(self) -> Iterator[None]:
@@ -124,7 +200,15 @@ class Database:
             raise StorageError(f"database {self.describe()} failed: {detail}") from error
 
     def dispose(self) -> None:
+        with self._write_lock or contextlib.nullcontext():
+            self._drop_write_connection()
         self.engine.dispose()
+
+
+def _driver_in_transaction(conn: Connection) -> bool:
+    driver = conn.connection.driver_connection
+    assert isinstance(driver, sqlite3.Connection)
+    return driver.in_transaction
 
 
 def _enter_wal(cursor: Any, timeout: float) -> None:

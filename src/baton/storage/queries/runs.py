@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Select, Table, bindparam, delete, func, inser
 from baton.core.models import FlowRun, RunKind, RunModel, TaskRun
 from baton.core.states import State, StateType
 from baton.storage import models as m
-from baton.storage.encoding import sqlite_writer
+from baton.storage.encoding import SqliteQuery, sqlite_writer
 from baton.storage.queries.rows import PROGRESS_FIELDS, state_from_row
 
 
@@ -89,7 +89,8 @@ def select_runs(kind: RunKind) -> Select[Any]:
 
 
 def run_from_row(kind: RunKind, row: Any) -> RunModel:
-    data = dict(row._mapping)
+    """A run from a row of ``select_runs`` (a result row, or a dict of its values)."""
+    data = row if isinstance(row, dict) else dict(row._mapping)
     state = state_from_row(data, _STATE_PREFIX) if data.get(_STATE_PREFIX + "id") else None
     fields = {k: v for k, v in data.items() if not k.startswith(_STATE_PREFIX)}
     run = TABLES[kind].model.model_validate(fields)
@@ -105,8 +106,12 @@ def read_run(
     The lock is taken by a statement of its own: a ``FOR UPDATE`` over the join
     would, after waiting for another transaction, re-read the run but not the
     state it now points to, and the rules would judge a run with no state.
+    On SQLite, every transition reads its run: the query goes to the driver.
     """
-    if for_update and conn.dialect.name != "sqlite":
+    if conn.dialect.name == "sqlite":
+        data = _sqlite_select_run(kind).first(conn, run_id=run_id)
+        return run_from_row(kind, data) if data is not None else None
+    if for_update:
         conn.execute(_lock_run(kind), {"run_id": run_id})
     row = conn.execute(_select_run(kind), {"run_id": run_id}).first()
     return run_from_row(kind, row) if row is not None else None
@@ -115,6 +120,11 @@ def read_run(
 @functools.cache
 def _select_run(kind: RunKind) -> Select[Any]:
     return select_runs(kind).where(TABLES[kind].run.c.id == bindparam("run_id"))
+
+
+@functools.cache
+def _sqlite_select_run(kind: RunKind) -> SqliteQuery:
+    return SqliteQuery(_select_run(kind), {"run_id": TABLES[kind].run.c.id})
 
 
 @functools.cache
