@@ -31,7 +31,7 @@ from sqlalchemy import Connection, exc
 
 from baton.exceptions import StorageError
 from baton.storage.batch import Op, WriteBatch
-from baton.storage.database import Database
+from baton.storage.database import Database, WriterBusy
 
 T = TypeVar("T")
 logger = logging.getLogger("baton.storage")
@@ -96,6 +96,8 @@ class BatchWriter:
         self._failure: BaseException | None = None
         self._lost = 0
         self._busy = False  # the writer thread holds items it has not finished writing
+        # Calls to run on their event loop's thread when its turn ends, by loop.
+        self._on_loop: dict[asyncio.AbstractEventLoop, list[_Call[Any]]] = {}
         self._exit_registered = False
 
     # -- producers ---------------------------------------------------------
@@ -120,10 +122,45 @@ class BatchWriter:
         return call.wait()
 
     async def call_async(self, fn: Callable[[Connection], T]) -> T:
-        """``call`` for a coroutine: the event loop goes on serving while ``fn`` runs."""
-        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._put(_Call(fn, future), urgent=True)
-        return await future
+        """``call`` for a coroutine: the event loop goes on serving while ``fn`` runs.
+
+        On SQLite, while nothing is queued for the writer thread, calls run on the
+        loop's own thread instead: those made in one turn of the loop share one
+        transaction, run as soon as the turn ends. A transaction there costs less
+        than handing it to the writer thread and back. Should another thread or
+        process hold the database, they are queued for the writer thread as usual,
+        so the loop never waits for a lock.
+        """
+        loop = asyncio.get_running_loop()
+        call: _Call[T] = _Call(fn, loop.create_future())
+        assert call.future is not None
+        if self.db.is_sqlite and self._idle():
+            turn = self._on_loop.setdefault(loop, [])
+            turn.append(call)
+            if len(turn) == 1:
+                loop.call_soon(self._run_on_loop, loop)
+        else:
+            self._put(call, urgent=True)
+        return await call.future
+
+    def _run_on_loop(self, loop: asyncio.AbstractEventLoop) -> None:
+        calls = self._on_loop.pop(loop)
+        try:
+            with self.db.write(wait=False) as conn:
+                self._run_group(conn, calls)
+        except WriterBusy:
+            try:
+                for call in calls:
+                    self._put(call, urgent=True)
+                return
+            except StorageError as error:  # the writer is closed
+                for call in calls:
+                    call.error = error
+        except BaseException as error:  # nothing was committed: every caller hears why
+            for call in calls:
+                if call.error is None:
+                    call.error = error
+        _resolve_futures(calls)
 
     def flush(self) -> None:
         """Return once everything queued so far is committed; raise if some could not be."""
@@ -158,6 +195,10 @@ class BatchWriter:
             if urgent or was_empty:
                 self._cond.notify()
             self._hold_back()
+
+    def _idle(self) -> bool:
+        with self._cond:
+            return not self._queue and not self._busy and not self._closed
 
     def _hold_back(self) -> None:
         """Make a producer wait while the queue is full (never the writer itself)."""
@@ -252,18 +293,22 @@ class BatchWriter:
             return
         try:
             with self.db.write() as conn:
-                if len(calls) == 1:
-                    calls[0].value = calls[0].fn(conn)
-                else:
-                    with contextlib.closing(_Savepoints(self.db, conn)) as savepoints:
-                        for call in calls:
-                            savepoints.run(call)
+                self._run_group(conn, calls)
         except BaseException as error:  # nothing was committed: every caller hears why
             for call in calls:
                 if call.error is None:
                     call.error = error
         finally:
             self._settle(calls)
+
+    def _run_group(self, conn: Connection, calls: list[_Call[Any]]) -> None:
+        """Run ``calls`` in ``conn``'s transaction, each in a savepoint if there are several."""
+        if len(calls) == 1:
+            calls[0].value = calls[0].fn(conn)
+            return
+        with contextlib.closing(_Savepoints(self.db, conn)) as savepoints:
+            for call in calls:
+                savepoints.run(call)
 
     @staticmethod
     def _settle(calls: list[_Call[Any]]) -> None:
