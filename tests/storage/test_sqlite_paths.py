@@ -80,12 +80,15 @@ def test_a_driver_level_insert_fails_with_sqlalchemys_error(db: Database) -> Non
         assert runs.read_states(conn, RunKind.FLOW_RUN, run_id) == before
 
 
-def test_writes_share_one_kept_connection(db: Database) -> None:
+def test_writes_share_one_connection_kept_open_between_them(db: Database) -> None:
     seen = set()
     for _ in range(3):
         with db.write() as conn:
             seen.add(id(conn.connection.driver_connection))
+        assert db.engine.pool.checkedout() == 1  # kept, not given back to the pool
     assert len(seen) == 1
+    db.dispose()
+    assert db.engine.pool.checkedout() == 0
 
 
 def test_a_failed_write_is_rolled_back_and_the_next_one_works(db: Database) -> None:

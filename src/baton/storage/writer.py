@@ -8,7 +8,8 @@ the queue is the single, ordered path of every write this process makes.
 Functions submitted while the writer was busy run together in one transaction,
 each in a savepoint of its own (group commit): one commit serves many callers,
 and one caller's error undoes only its own work. Callers on an event loop
-await ``call_async`` instead of blocking a thread.
+await ``call_async`` instead of blocking a thread; on SQLite their calls run on
+the loop's own thread while the writer thread has nothing queued.
 
 A run created and updated within one batch is inserted once, with its latest
 progress; everything else keeps its order. ``flush()`` returns when all that
@@ -146,8 +147,7 @@ class BatchWriter:
     def _run_on_loop(self, loop: asyncio.AbstractEventLoop) -> None:
         calls = self._on_loop.pop(loop)
         try:
-            with self.db.write(wait=False) as conn:
-                self._run_group(conn, calls)
+            self._write_group(calls, wait=False)
         except WriterBusy:
             try:
                 for call in calls:
@@ -155,10 +155,6 @@ class BatchWriter:
                 return
             except StorageError as error:  # the writer is closed
                 for call in calls:
-                    call.error = error
-        except BaseException as error:  # nothing was committed: every caller hears why
-            for call in calls:
-                if call.error is None:
                     call.error = error
         _resolve_futures(calls)
 
@@ -292,14 +288,25 @@ class BatchWriter:
         if not calls:
             return
         try:
-            with self.db.write() as conn:
+            self._write_group(calls, wait=True)
+        finally:
+            self._settle(calls)
+
+    def _write_group(self, calls: list[_Call[Any]], *, wait: bool) -> None:
+        """Run ``calls`` in one write transaction, recording each one's outcome.
+
+        If the transaction itself fails, nothing was committed and every caller
+        hears why; ``WriterBusy`` (with ``wait=False``) means nothing was run.
+        """
+        try:
+            with self.db.write(wait=wait) as conn:
                 self._run_group(conn, calls)
-        except BaseException as error:  # nothing was committed: every caller hears why
+        except WriterBusy:
+            raise
+        except BaseException as error:
             for call in calls:
                 if call.error is None:
                     call.error = error
-        finally:
-            self._settle(calls)
 
     def _run_group(self, conn: Connection, calls: list[_Call[Any]]) -> None:
         """Run ``calls`` in ``conn``'s transaction, each in a savepoint if there are several."""
