@@ -12,7 +12,6 @@ so the routes, their OpenAPI document and their validation errors stay FastAPI's
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from collections.abc import Awaitable, Callable
@@ -91,7 +90,7 @@ async def serve(state: State, app: ASGIApp, scope: Scope, receive: Receive, send
         return
     messages, body = await _read_body(receive)
     try:
-        parsed = None if body is None else route.body.model_validate(json.loads(body))
+        parsed = None if body is None else route.body.model_validate_json(body)
     except Exception:  # FastAPI answers it: a 422 or 400 saying what is wrong
         parsed = None
     if parsed is None:

@@ -145,23 +145,46 @@ class State(BaseModel):
     __str__ = __repr__
 
 
-def _make(
-    type_: StateType, name: str | None, message: str | None, data: Any, **details: Any
+def trusted_state(
+    type_: StateType,
+    *,
+    name: str | None = None,
+    message: str | None = None,
+    details: StateDetails | dict[str, Any] | None = None,
+    result_ref: ResultRef | None = None,
+    id: uuid.UUID | None = None,
+    timestamp: dt.datetime | None = None,
+    data: Any = _UNSET,
 ) -> State:
-    """Build a state for the engine's hot path (``construct`` skips re-validation)."""
+    """A state from values already of the right types, built without re-validation.
+
+    For the hot paths (every task's states in the engine, every proposal the
+    server receives once its body is validated, every state read back): a dict
+    of ``details`` names any subset of ``StateDetails``' fields, and the rest
+    take their defaults.
+    """
+    if not isinstance(details, StateDetails):
+        details = construct(StateDetails, {**_NO_DETAILS, **(details or {})})
     return construct(
         State,
         {
-            "id": new_id(),
+            "id": id or new_id(),
             "type": type_,
             "name": name or type_.value.title(),
-            "timestamp": utcnow(),
-            "message": None if message is None else str(message),
-            "result_ref": None,
-            "state_details": construct(StateDetails, {**_NO_DETAILS, **details}),
+            "timestamp": timestamp or utcnow(),
+            "message": message,
+            "result_ref": result_ref,
+            "state_details": details,
         },
         {"_value": data},
     )
+
+
+def _make(
+    type_: StateType, name: str | None, message: str | None, data: Any, **details: Any
+) -> State:
+    message = None if message is None else str(message)
+    return trusted_state(type_, name=name, message=message, details=details, data=data)
 
 
 _NO_DETAILS: dict[str, Any] = {

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from baton.core.models import Decision
 from baton.core.orchestration.context import OrchestrationResult
-from baton.core.states import State, StateDetails, StateType
+from baton.core.states import State, StateDetails, StateType, trusted_state
 from baton.results.persistence import ResultRef
 
 # The largest integer a request may carry: what both databases store as INTEGER.
@@ -85,18 +85,21 @@ class StateCreate(WireModel):
         )
 
     def to_state(self) -> State:
-        fields: dict[str, Any] = {
-            "type": self.type,
-            "name": self.name or "",
-            "message": self.message,
-            "result_ref": self.data if isinstance(self.data, ResultRef) else None,
-            "state_details": self.state_details.to_details(),
-        }
-        if self.id is not None:
-            fields["id"] = self.id
-        if self.timestamp is not None:
-            fields["timestamp"] = _aware(self.timestamp)
-        return State(**fields)
+        """The proposed state; this body was validated against the same types."""
+        details = self.state_details
+        return trusted_state(
+            self.type,
+            name=self.name,
+            message=self.message,
+            details={name: getattr(details, name) for name in _DETAIL_FIELDS},
+            result_ref=self.data if isinstance(self.data, ResultRef) else None,
+            id=self.id,
+            timestamp=_aware(self.timestamp) if self.timestamp is not None else None,
+        )
+
+
+# The wire's state details that Baton keeps (the others are accepted and dropped).
+_DETAIL_FIELDS = tuple(StateDetails.model_fields)
 
 
 def _aware(value: dt.datetime) -> dt.datetime:

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Row
 
 from baton.core.models import FlowRun, RunKind, RunModel, TaskRun
-from baton.core.states import State, StateDetails, StateType
+from baton.core.states import State, StateDetails, StateType, trusted_state
 from baton.results.persistence import ResultRef
 
 _SHARED_PROGRESS_FIELDS = (
@@ -50,10 +50,11 @@ def state_row(state: State, fk: str, run_id: uuid.UUID) -> dict[str, Any]:
 
 
 def details_json(details: StateDetails) -> dict[str, Any]:
-    """The set fields of ``details`` as JSON-ready values (hand-built: this is hot)."""
+    """The fields of ``details`` that differ from their defaults, as JSON-ready values
+    (hand-built: this is hot)."""
     out: dict[str, Any] = {}
     for name, value in details.__dict__.items():
-        if value is None or value is False:
+        if value is _DETAIL_DEFAULTS[name]:
             continue
         if isinstance(value, uuid.UUID):
             out[name] = str(value)
@@ -64,17 +65,22 @@ def details_json(details: StateDetails) -> dict[str, Any]:
     return out
 
 
-def state_from_row(row: Row[Any] | dict[str, Any], prefix: str = "") -> State:
+_DETAIL_DEFAULTS = {name: field.default for name, field in StateDetails.model_fields.items()}
+
+
+def state_from_row(row: Row[Any] | dict[str, Any]) -> State:
+    """A state as stored: its columns hold the types they were written with, and only
+    the JSON ones are validated back into models."""
     get = row._mapping.get if isinstance(row, Row) else row.get
-    ref = get(f"{prefix}result_ref")
-    return State(
-        id=get(f"{prefix}id"),
-        type=StateType(get(f"{prefix}type")),
-        name=get(f"{prefix}name"),
-        timestamp=get(f"{prefix}timestamp"),
-        message=get(f"{prefix}message"),
+    ref, details = get("result_ref"), get("state_details")
+    return trusted_state(
+        StateType(get("type")),
+        name=get("name"),
+        message=get("message"),
+        details=StateDetails.model_validate(details) if details else None,
         result_ref=ResultRef.model_validate(ref) if ref else None,
-        state_details=StateDetails.model_validate(get(f"{prefix}state_details") or {}),
+        id=get("id"),
+        timestamp=get("timestamp"),
     )
 
 
