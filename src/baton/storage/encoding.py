@@ -32,19 +32,26 @@ def _uuid(value: Any) -> Any:
     return value.hex if isinstance(value, uuid.UUID) else uuid.UUID(str(value)).hex
 
 
+_UTC = dt.timezone.utc
+
+
 def _datetime(value: Any) -> Any:
     if value is None:
         return None
-    utc = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
-    return utc.isoformat(sep=" ", timespec="microseconds")
+    if value.tzinfo is not _UTC:
+        value = value.astimezone(_UTC)
+    return value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
 def _json(value: Any) -> Any:
-    return None if value is None else json.dumps(value)
+    if value is None:
+        return None
+    if not value and type(value) in _EMPTY_JSON:  # most runs' tags, parameters, details
+        return _EMPTY_JSON[type(value)]
+    return json.dumps(value)
 
 
-def _identity(value: Any) -> Any:
-    return value
+_EMPTY_JSON: dict[type, str] = {dict: "{}", list: "[]"}
 
 
 def _read_uuid(value: Any) -> Any:
@@ -54,11 +61,17 @@ def _read_uuid(value: Any) -> Any:
 def _read_datetime(value: Any) -> Any:
     if value is None:
         return None
-    return dt.datetime.fromisoformat(value).replace(tzinfo=dt.timezone.utc)
+    return dt.datetime.fromisoformat(value).replace(tzinfo=_UTC)
 
 
 def _read_json(value: Any) -> Any:
-    return None if value is None else json.loads(value)
+    if value is None:
+        return None
+    if value == "{}":
+        return {}
+    if value == "[]":
+        return []
+    return json.loads(value)
 
 
 def _read_bool(value: Any) -> Any:
@@ -66,20 +79,26 @@ def _read_bool(value: Any) -> Any:
 
 
 # How SQLite stores each column type: the type, its encoder and its decoder.
-_CODECS: tuple[tuple[type, Encoder, Encoder], ...] = (
+_CODECS: tuple[tuple[type, Encoder | None, Encoder], ...] = (
     (Uuid, _uuid, _read_uuid),
     (UTCDateTime, _datetime, _read_datetime),
     (JSON, _json, _read_json),
-    (Boolean, _identity, _read_bool),
+    (Boolean, None, _read_bool),
 )
 
 
-def encoder_for(column_type: Any) -> Encoder:
-    return next((e for kind, e, _ in _CODECS if isinstance(column_type, kind)), _identity)
+def encoder_for(column_type: Any) -> Encoder | None:
+    """How values of ``column_type`` are stored; ``None`` when they are stored as they are."""
+    return next((e for kind, e, _ in _CODECS if isinstance(column_type, kind)), None)
 
 
-def decoder_for(column_type: Any) -> Encoder:
-    return next((d for kind, _, d in _CODECS if isinstance(column_type, kind)), _identity)
+def decoder_for(column_type: Any) -> Encoder | None:
+    """How stored values of ``column_type`` are read; ``None`` when they are read as they are."""
+    return next((d for kind, _, d in _CODECS if isinstance(column_type, kind)), None)
+
+
+def _encoded(values: Sequence[Any], encoders: Sequence[Encoder | None]) -> list[Any]:
+    return [v if e is None else e(v) for v, e in zip(values, encoders, strict=True)]
 
 
 def _driver(conn: Connection) -> sqlite3.Connection:
@@ -106,14 +125,15 @@ class SqliteBulkWriter:
         self.table = table
         self.columns = [column.name for column in table.c]
         self.encoders = {column.name: encoder_for(column.type) for column in table.c}
+        self._row_encoders = [self.encoders[name] for name in self.columns]
         names = ", ".join(f'"{name}"' for name in self.columns)
         marks = ", ".join("?" for _ in self.columns)
         self.insert_sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})'
         self._update_sql: dict[tuple[str, ...], str] = {}
 
     def insert(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-        encoders = [(name, self.encoders[name]) for name in self.columns]
-        values = [tuple(encode(row.get(name)) for name, encode in encoders) for row in rows]
+        columns, encoders = self.columns, self._row_encoders
+        values = [_encoded([row.get(name) for name in columns], encoders) for row in rows]
         execute_on_driver(conn, self.insert_sql, values, many=True)
 
     def update(
@@ -125,15 +145,8 @@ class SqliteBulkWriter:
             assignments = ", ".join(f'"{name}" = ?' for name in columns)
             sql = f'UPDATE "{self.table.name}" SET {assignments} WHERE id = ?'
             self._update_sql[key] = sql
-        encoders = [self.encoders[name] for name in columns]
-        id_encoder = self.encoders["id"]
-        values = [
-            (
-                *(encode(row[name]) for name, encode in zip(columns, encoders, strict=True)),
-                id_encoder(row["id"]),
-            )
-            for row in rows
-        ]
+        encoders = [self.encoders[name] for name in (*columns, "id")]
+        values = [_encoded([*(row[name] for name in columns), row["id"]], encoders) for row in rows]
         execute_on_driver(conn, sql, values, many=True)
 
 
@@ -148,7 +161,7 @@ def sqlite_writer(table: Table) -> SqliteBulkWriter:
 
 
 class SqliteQuery:
-    """A select compiled once for SQLite; its rows come back as dicts of decoded values.
+    """A select compiled once for SQLite; a row comes back as its decoded values, in order.
 
     Its parameters are given by name, each with the column it is compared to,
     so that it is encoded as that column stores it.
@@ -157,18 +170,16 @@ class SqliteQuery:
     def __init__(self, statement: Select[Any], parameters: dict[str, Any]) -> None:
         self.statement = statement
         self.parameters = {name: encoder_for(column.type) for name, column in parameters.items()}
-        self.columns = [(c.name, decoder_for(c.type)) for c in statement.selected_columns]
+        self.decoders = [decoder_for(c.type) for c in statement.selected_columns]
         self._compiled: tuple[str, list[str]] | None = None
 
-    def first(self, conn: Connection, **parameters: Any) -> dict[str, Any] | None:
+    def first(self, conn: Connection, **parameters: Any) -> list[Any] | None:
         if self._compiled is None:
             compiled = self.statement.compile(dialect=conn.dialect)
             self._compiled = compiled.string, list(compiled.positiontup or ())
         sql, order = self._compiled
-        values = [self.parameters[name](parameters[name]) for name in order]
+        values = _encoded([parameters[name] for name in order], [self.parameters[n] for n in order])
         row = execute_on_driver(conn, sql, values).fetchone()
         if row is None:
             return None
-        return {
-            name: decode(value) for (name, decode), value in zip(self.columns, row, strict=True)
-        }
+        return _encoded(row, self.decoders)

@@ -88,13 +88,23 @@ def select_runs(kind: RunKind) -> Select[Any]:
     )
 
 
-def run_from_row(kind: RunKind, row: Any) -> RunModel:
-    """A run from a row of ``select_runs`` (a result row, or a dict of its values)."""
-    data = row if isinstance(row, dict) else dict(row._mapping)
-    state = state_from_row(data, _STATE_PREFIX) if data.get(_STATE_PREFIX + "id") else None
-    fields = {k: v for k, v in data.items() if not k.startswith(_STATE_PREFIX)}
-    run = TABLES[kind].model.model_validate(fields)
-    run.state = state
+@functools.cache
+def _row_layout(kind: RunKind) -> tuple[tuple[str, ...], tuple[str, ...], int]:
+    """The names of a ``select_runs`` row's columns: the run's, then its state's; and
+    where in the row the state's id is."""
+    tables = TABLES[kind]
+    run_names = tuple(c.name for c in tables.run.c)
+    state_names = tuple(c.name for c in tables.state.c)
+    return run_names, state_names, len(run_names) + state_names.index("id")
+
+
+def run_from_row(kind: RunKind, row: Sequence[Any]) -> RunModel:
+    """A run from a row of ``select_runs`` (a result row, or its values in order)."""
+    run_names, state_names, state_id = _row_layout(kind)
+    values, split = tuple(row), len(run_names)
+    run = TABLES[kind].model.model_validate(dict(zip(run_names, values[:split], strict=True)))
+    if values[state_id] is not None:
+        run.state = state_from_row(dict(zip(state_names, values[split:], strict=True)))
     return run
 
 
@@ -109,8 +119,8 @@ def read_run(
     On SQLite, every transition reads its run: the query goes to the driver.
     """
     if conn.dialect.name == "sqlite":
-        data = _sqlite_select_run(kind).first(conn, run_id=run_id)
-        return run_from_row(kind, data) if data is not None else None
+        values = _sqlite_select_run(kind).first(conn, run_id=run_id)
+        return run_from_row(kind, values) if values is not None else None
     if for_update:
         conn.execute(_lock_run(kind), {"run_id": run_id})
     row = conn.execute(_select_run(kind), {"run_id": run_id}).first()
