@@ -306,8 +306,8 @@ REBUILDING_MIGRATION = """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003"
-down_revision = "0002"
+revision = "{revision}"
+down_revision = "{down_revision}"
 branch_labels = None
 depends_on = None
 
@@ -330,11 +330,53 @@ def test_an_older_database_is_upgraded_without_losing_rows(
     add_flow_run(database, add_flow(database))
     scripts = tmp_path / "migrations"
     shutil.copytree(Path(schema.__file__).parent / "migrations", scripts)
-    (scripts / "versions" / "0003_rebuild_flow.py").write_text(REBUILDING_MIGRATION)
+    head, newer = schema.HEAD_REVISION, f"{int(schema.HEAD_REVISION) + 1:04d}"
+    migration = REBUILDING_MIGRATION.format(revision=newer, down_revision=head)
+    (scripts / "versions" / f"{newer}_rebuild_flow.py").write_text(migration)
     monkeypatch.setattr(schema, "_SCRIPT_LOCATION", str(scripts))
-    monkeypatch.setattr(schema, "HEAD_REVISION", "0003")
+    monkeypatch.setattr(schema, "HEAD_REVISION", newer)
 
     schema.ensure_schema(database)
 
-    assert schema.current_revision(database) == "0003"
+    assert schema.current_revision(database) == newer
     assert (flow_count(database), flow_run_count(database)) == (1, 1)
+
+
+@pytest.mark.parametrize(
+    ("index", "condition"),
+    [
+        (
+            "ix_flow_run__deployment_id_expected_start_time",
+            flow_run.c.deployment_id == uuid.uuid4(),
+        ),
+        (
+            "ix_flow_run__work_queue_id_state_type_expected_start_time",
+            flow_run.c.work_queue_id.in_([uuid.uuid4(), uuid.uuid4()]),
+        ),
+        ("ix_flow_run__parent_task_run_id", flow_run.c.parent_task_run_id.in_([uuid.uuid4()])),
+        (
+            "ix_flow_run__flow_id_idempotency_key",
+            (flow_run.c.flow_id == uuid.uuid4()) & (flow_run.c.idempotency_key == "k"),
+        ),
+    ],
+)
+def test_queries_on_columns_most_runs_leave_empty_use_their_partial_indexes(
+    database: Database, index: str, condition: Any
+) -> None:
+    schema.ensure_schema(database)
+    statement = select(flow_run.c.id).where(condition)
+    with database.read() as conn:
+        compiled = statement.compile(conn, compile_kwargs={"literal_binds": True})
+        if conn.dialect.name == "sqlite":
+            plan = conn.execute(text(f"EXPLAIN QUERY PLAN {compiled}")).all()
+            definition = "SELECT sql FROM sqlite_master WHERE name = :name"
+        else:  # an empty table is read whole unless that is ruled out
+            conn.execute(text("SET LOCAL enable_seqscan = off"))
+            plan = conn.execute(text(f"EXPLAIN {compiled}")).all()
+            definition = (
+                "SELECT indexdef FROM pg_indexes"
+                " WHERE indexname = :name AND schemaname = current_schema()"
+            )
+        created = conn.execute(text(definition), {"name": index}).scalar_one()
+    assert index in str(plan)
+    assert "IS NOT NULL" in created

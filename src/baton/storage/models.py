@@ -11,6 +11,8 @@ these definitions is identical to one built by Alembic.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     Boolean,
     Column,
@@ -24,6 +26,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    text,
 )
 
 from baton.storage.types import JSONType, UTCDateTime
@@ -36,6 +39,15 @@ NAMING = {
 }
 
 metadata = MetaData(naming_convention=NAMING)
+
+
+def _where_set(column: str) -> dict[str, Any]:
+    """A partial index's options: only the rows where ``column`` has a value.
+
+    For columns most runs leave empty (migration 0003 says why).
+    """
+    where = text(f"{column} IS NOT NULL")
+    return {"sqlite_where": where, "postgresql_where": where}
 
 
 def _stored() -> list[Column[object]]:
@@ -167,16 +179,18 @@ flow_run = Table(
     Index(None, "flow_id"),
     Index(None, "start_time"),
     Index(None, "expected_start_time"),
-    Index(None, "parent_task_run_id"),
+    Index(None, "parent_task_run_id", **_where_set("parent_task_run_id")),
     # Lists newest first, and counts by state over time read from the index alone.
     Index(None, "created", "state_type"),
     # Runs in a state, newest first.
     Index(None, "state_type", "created"),
-    Index(None, "deployment_id", "expected_start_time"),
+    Index(None, "deployment_id", "expected_start_time", **_where_set("deployment_id")),
     # What a queue's workers are offered, in order.
-    Index(None, "work_queue_id", "state_type", "expected_start_time"),
+    Index(
+        None, "work_queue_id", "state_type", "expected_start_time", **_where_set("work_queue_id")
+    ),
     # One run per key and flow: how scheduled runs are made exactly once.
-    Index(None, "flow_id", "idempotency_key", unique=True),
+    Index(None, "flow_id", "idempotency_key", unique=True, **_where_set("idempotency_key")),
 )
 
 flow_run_state = Table(

@@ -34,7 +34,7 @@ from baton.storage.models import metadata
 if TYPE_CHECKING:
     from alembic.config import Config
 
-HEAD_REVISION = "0002"
+HEAD_REVISION = "0003"
 """The newest revision in ``migrations/versions``: change it with every new migration."""
 
 # A package resource rather than a path, so it works wherever Baton is installed.
