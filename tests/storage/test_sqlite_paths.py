@@ -17,8 +17,10 @@ from baton.core.models import RetryPolicy, RunKind
 from baton.core.states import Failed, Pending
 from baton.orchestrator import transitions
 from baton.orchestrator.runs import new_flow_run
+from baton.storage import checkpoints
 from baton.storage import models as m
 from baton.storage.database import Database, WriterBusy
+from baton.storage.encoding import execute_on_driver
 from baton.storage.queries import flows, runs
 
 
@@ -136,3 +138,37 @@ def test_not_waiting_while_another_thread_writes_is_writer_busy(db: Database) ->
     finally:
         release.set()
         holder.join()
+
+
+def _checkpoint_threads() -> int:
+    return sum(thread.name == "baton-wal-checkpoints" for thread in threading.enumerate())
+
+
+def test_commits_leave_wal_checkpoints_to_a_thread_of_their_own(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(checkpoints, "CHECKPOINT_EVERY", 5)
+    assert db.checkpointer is not None
+    database_file = tmp_path / "baton.db"
+    size = database_file.stat().st_size
+    for i in range(4):
+        with db.write() as conn:  # each adds pages to the log, none to the file
+            flows.read_or_create_flow(conn, f"flow-{i}-" + "x" * 4000)
+            autocheckpoint = execute_on_driver(conn, "PRAGMA wal_autocheckpoint").fetchone()
+    assert autocheckpoint == (0,)
+    assert database_file.stat().st_size == size
+    threads = _checkpoint_threads()
+
+    with db.write() as conn:
+        flows.read_or_create_flow(conn, "fifth")
+
+    assert db.checkpointer.wait_for(1, timeout=10)
+    assert database_file.stat().st_size > size  # the log's pages are in the file now
+    assert _checkpoint_threads() == threads + 1
+    db.dispose()
+    assert _checkpoint_threads() == threads
+
+
+def test_a_database_in_memory_has_no_checkpointer() -> None:
+    assert Database("sqlite://").checkpointer is None
+    assert Database("sqlite:///:memory:").checkpointer is None

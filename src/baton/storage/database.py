@@ -4,7 +4,8 @@ SQLite: WAL journal, ``BEGIN IMMEDIATE`` for write transactions, a generous
 busy timeout, and one writer at a time per process (a lock), so concurrent
 writers wait their turn rather than raise "database is locked".
 SQLite's writes share one connection, kept open: taking a pooled connection
-and giving it back costs ten times the ``BEGIN``/``COMMIT`` it wraps.
+and giving it back costs ten times the ``BEGIN``/``COMMIT`` it wraps. Its
+commits leave WAL checkpoints to a thread of their own (``checkpoints``).
 PostgreSQL: a pooled engine; row locks keep concurrent transitions consistent.
 """
 
@@ -23,6 +24,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, exc
 from sqlalchemy.engine import make_url
 
 from baton.exceptions import ConfigurationError, StorageError
+from baton.storage.checkpoints import Checkpointer
 from baton.storage.encoding import execute_on_driver
 
 
@@ -43,10 +45,17 @@ class Database:
         self._write_lock = threading.RLock() if self.is_sqlite else None
         self._write_conn: Connection | None = None  # SQLite's, used under the lock
         self.engine = self._create_engine()
+        self.checkpointer = Checkpointer(self.engine.raw_connection) if self._has_wal() else None
 
     @property
     def is_sqlite(self) -> bool:
         return self.dialect == "sqlite"
+
+    def _has_wal(self) -> bool:
+        """A SQLite database in a file (in memory, there is no write-ahead log)."""
+        path = self.url.database
+        in_memory = path in (None, "", ":memory:") or self.url.query.get("mode") == "memory"
+        return self.is_sqlite and not in_memory
 
     def describe(self) -> str:
         """The URL with any password hidden, for messages."""
@@ -140,6 +149,8 @@ class Database:
         conn = self._write_conn
         if conn is None or conn.closed or conn.invalidated:
             conn = self._write_conn = self.engine.connect()
+            if self.checkpointer is not None:
+                execute_on_driver(conn, "PRAGMA wal_autocheckpoint = 0")
         return conn
 
     @contextlib.contextmanager
@@ -180,6 +191,8 @@ class Database:
         except exc.DBAPIError:
             self._drop_write_connection()  # closing it rolls back what is left
             raise
+        if commit and self.checkpointer is not None:
+            self.checkpointer.committed()
 
     def _drop_write_connection(self) -> None:
         """Close the kept connection after a fault: the next write opens a fresh one."""
@@ -202,6 +215,8 @@ class Database:
     def dispose(self) -> None:
         with self._write_lock or contextlib.nullcontext():
             self._drop_write_connection()
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
         self.engine.dispose()
 
 
