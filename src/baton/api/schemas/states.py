@@ -48,7 +48,7 @@ class WireStateDetails(WireModel):
 
     @classmethod
     def from_details(cls, details: StateDetails) -> WireStateDetails:
-        return cls(**details.model_dump())
+        return cls.model_validate(details.__dict__)
 
     def to_details(self) -> StateDetails:
         return StateDetails(
