@@ -19,7 +19,7 @@ from baton.orchestrator import transitions
 from baton.orchestrator.runs import new_flow_run
 from baton.storage import checkpoints
 from baton.storage import models as m
-from baton.storage.database import Database, WriterBusy
+from baton.storage.database import WRITE_CACHE_KIB, Database, WriterBusy
 from baton.storage.encoding import execute_on_driver
 from baton.storage.queries import flows, runs
 
@@ -172,3 +172,11 @@ def test_commits_leave_wal_checkpoints_to_a_thread_of_their_own(
 def test_a_database_in_memory_has_no_checkpointer() -> None:
     assert Database("sqlite://").checkpointer is None
     assert Database("sqlite:///:memory:").checkpointer is None
+
+
+def test_the_write_connection_caches_more_pages_than_sqlites_default(db: Database) -> None:
+    with db.write() as conn:
+        cache = execute_on_driver(conn, "PRAGMA cache_size").fetchone()
+    assert cache == (-WRITE_CACHE_KIB,)
+    with db.read() as conn:  # readers keep the default
+        assert conn.exec_driver_sql("PRAGMA cache_size").scalar_one() == -2000

@@ -27,6 +27,9 @@ from baton.exceptions import ConfigurationError, StorageError
 from baton.storage.checkpoints import Checkpointer
 from baton.storage.encoding import execute_on_driver
 
+# The page cache of SQLite's write connection, at most (it fills as pages are read).
+WRITE_CACHE_KIB = 64 * 1024
+
 
 class WriterBusy(Exception):
     """Another thread or process is writing, and the caller asked not to wait."""
@@ -149,6 +152,9 @@ class Database:
         conn = self._write_conn
         if conn is None or conn.closed or conn.invalidated:
             conn = self._write_conn = self.engine.connect()
+            # Every write reads the pages of the indexes it updates: with SQLite's
+            # default 2 MB cache, a database past that size reads them again each time.
+            execute_on_driver(conn, f"PRAGMA cache_size = -{WRITE_CACHE_KIB}")
             if self.checkpointer is not None:
                 execute_on_driver(conn, "PRAGMA wal_autocheckpoint = 0")
         return conn
